@@ -1,0 +1,1 @@
+"""Loaders for data/raw (schema + checksum), the simulated tables, and the simulator."""

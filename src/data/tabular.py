@@ -1,0 +1,146 @@
+"""Load a tabular CSV described by conf/data/*.yaml: schema, blanks and checksum validated."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from src.data.checksums import verify_sha256
+from src.data.errors import DataValidationError
+from src.tasks.base import TaskData
+
+log = logging.getLogger(__name__)
+
+KINDS = ("numeric", "integer", "categorical", "text")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_HEADER_LINES = 1
+
+
+def decode_strict(raw: bytes, path: Path, encoding: str) -> str:
+    """Decode bytes, naming the line of the first undecodable byte."""
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataValidationError(
+            f"not valid {encoding} (byte 0x{raw[err.start]:02x} at offset {err.start})",
+            file=path,
+            row=line,
+            hint="if the file is GBK-encoded, set data.encoding=gbk",
+        ) from None
+    except LookupError:
+        raise DataValidationError(f"unknown encoding '{encoding}'", file=path) from None
+
+
+def read_validated_csv(spec: DictConfig) -> tuple[pd.DataFrame, str]:
+    """Read the CSV of a data spec as pandas would, after validating every declared column."""
+    path = Path(spec.path)
+    checksum = verify_sha256(path, spec.get("sha256"))
+    raw = path.read_bytes()
+    text = decode_strict(raw, path, spec.get("encoding", "utf-8"))
+    if not text.strip():
+        raise DataValidationError("the file is empty", file=path, hint="expected a header and data rows")
+    delimiter = spec.get("delimiter", ",")
+    as_text = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    if as_text.empty:
+        raise DataValidationError("the file has a header but no data rows", file=path)
+    columns = OmegaConf.to_container(spec.columns, resolve=True)
+    blanks = spec.get("blank_means")
+    blank_means = OmegaConf.to_container(blanks, resolve=True) if blanks else {}
+    _check_columns(as_text, columns, path)
+    for column, kind in columns.items():
+        _check_values(as_text[column], kind, column in blank_means, path)
+    id_column = spec.get("id_column")
+    if id_column:
+        dup = as_text[id_column].duplicated()
+        if dup.any():
+            first = int(dup.to_numpy().nonzero()[0][0])
+            raise DataValidationError(
+                f"duplicate id '{as_text[id_column].iloc[first]}'",
+                file=path,
+                row=first + 1 + _HEADER_LINES,
+                column=id_column,
+            )
+    typed = pd.read_csv(io.StringIO(text), sep=delimiter, keep_default_na=False, na_values=[""])
+    for column, kind in columns.items():
+        if kind in ("categorical", "text"):
+            typed[column] = as_text[column].astype("str")
+    return typed, checksum
+
+
+def _check_columns(frame: pd.DataFrame, columns: dict[str, str], path: Path) -> None:
+    for column, kind in columns.items():
+        if kind not in KINDS:
+            raise DataValidationError(f"unknown column kind '{kind}' (use one of {KINDS})", column=column)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"missing column(s) {missing}; found {list(frame.columns)}",
+            file=path,
+            column=missing[0],
+            hint="fix the file's header or the `columns:` list of the data config",
+        )
+    extra = [c for c in frame.columns if c not in columns]
+    if extra:
+        log.warning("%s: ignoring undeclared columns %s", path.name, extra)
+
+
+def _check_values(values: pd.Series, kind: str, blank_allowed: bool, path: Path) -> None:
+    stripped = values.str.strip()
+    blank = stripped == ""
+    if blank.any() and not blank_allowed:
+        row = int(blank.to_numpy().nonzero()[0][0])
+        raise DataValidationError(
+            "blank value",
+            file=path,
+            row=row + 1 + _HEADER_LINES,
+            column=values.name,
+            hint="fill it, or declare what a blank means under `blank_means:` in the data config",
+        )
+    filled = stripped[~blank]
+    if kind == "integer":
+        bad = ~filled.str.match(_INTEGER)
+    elif kind == "numeric":
+        bad = pd.to_numeric(filled, errors="coerce").isna()
+    else:
+        return
+    if bad.any():
+        position = bad[bad].index[0]
+        raise DataValidationError(
+            f"expected {'an integer' if kind == 'integer' else 'a number'}, got '{values.loc[position]}'",
+            file=path,
+            row=int(position) + 1 + _HEADER_LINES,
+            column=values.name,
+        )
+
+
+def load_tabular(cfg: DictConfig) -> TaskData:
+    """Task loader for a tabular CSV with a binary or multi-class target column."""
+    spec = cfg.data
+    frame, checksum = read_validated_csv(spec)
+    target = spec.target
+    if target not in frame.columns:
+        raise DataValidationError(f"target column '{target}' is missing", file=spec.path, column=target)
+    y = frame[target].astype("str")
+    positive = spec.get("positive_label")
+    if positive is not None and str(positive) not in set(y):
+        raise DataValidationError(
+            f"positive label '{positive}' never occurs; labels found: {sorted(set(y))}",
+            file=spec.path,
+            column=target,
+        )
+    X = frame.drop(columns=[target])
+    log.info(
+        "loaded %s: %d rows, %d columns, sha256 %s", Path(spec.path).name, len(X), X.shape[1], checksum[:12]
+    )
+    return TaskData(
+        X=X,
+        y=y.rename(target),
+        input_files=[Path(spec.path)],
+        positive_label=None if positive is None else str(positive),
+    )

@@ -1,0 +1,1 @@
+"""Models, evaluation (splits, metrics, intervals) and the MLflow registry."""

@@ -1,0 +1,123 @@
+"""Fast percentile-bootstrap intervals: a resample is a vector of row weights, metrics are weighted sums."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+
+class _RankedScores:
+    """Scores grouped by distinct value once, so each resample's AUCs cost O(n)."""
+
+    def __init__(self, scores: np.ndarray, is_positive: np.ndarray) -> None:
+        self.unique, self.group = np.unique(scores, return_inverse=True)
+        self.is_positive = is_positive.astype(float)
+        self.groups = len(self.unique)
+
+    def roc_auc(self, weights: np.ndarray) -> float:
+        pos = np.bincount(self.group, weights=weights * self.is_positive, minlength=self.groups)
+        neg = np.bincount(self.group, weights=weights * (1.0 - self.is_positive), minlength=self.groups)
+        total_pos, total_neg = pos.sum(), neg.sum()
+        if total_pos == 0 or total_neg == 0:
+            return float("nan")
+        below = np.cumsum(neg) - neg
+        return float(np.sum(pos * (below + 0.5 * neg)) / (total_pos * total_neg))
+
+    def average_precision(self, weights: np.ndarray) -> float:
+        pos = np.bincount(self.group, weights=weights * self.is_positive, minlength=self.groups)[::-1]
+        neg = np.bincount(self.group, weights=weights * (1.0 - self.is_positive), minlength=self.groups)[::-1]
+        total_pos = pos.sum()
+        if total_pos == 0:
+            return float("nan")
+        tp, fp = np.cumsum(pos), np.cumsum(neg)
+        keep = (tp + fp) > 0
+        precision = np.where(keep, tp / np.where(keep, tp + fp, 1.0), 0.0)
+        return float(np.sum(pos / total_pos * precision))
+
+
+def weighted_metrics(
+    weights: np.ndarray,
+    true_idx: np.ndarray,
+    pred_idx: np.ndarray,
+    n_classes: int,
+    proba: np.ndarray | None,
+    ranked: list[_RankedScores],
+    positive: int | None,
+    names: Sequence[str],
+) -> dict[str, float]:
+    """The metrics of `evaluate.compute_metrics`, for rows counted `weights` times."""
+    n = weights.sum()
+    confusion = np.bincount(true_idx * n_classes + pred_idx, weights=weights, minlength=n_classes**2)
+    confusion = confusion.reshape(n_classes, n_classes)
+    tp = np.diag(confusion)
+    support, predicted = confusion.sum(axis=1), confusion.sum(axis=0)
+    denominator = support + predicted
+    f1 = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1.0), 0.0)
+    out = {"accuracy": float(tp.sum() / n), "macro_f1": float(f1.mean())}
+    for name, value in zip(names, f1, strict=True):
+        out[f"f1_{name}"] = float(value)
+    if positive is not None:
+        out["f1_positive"] = float(f1[positive])
+    if proba is None:
+        return out
+    rows = np.arange(len(true_idx))
+    out["log_loss"] = float(np.sum(weights * -np.log(np.clip(proba[rows, true_idx], 1e-15, 1.0))) / n)
+    if n_classes == 2:
+        column = 1 if positive is None else positive
+        is_pos = (true_idx == column).astype(float)
+        out["brier"] = float(np.sum(weights * (proba[:, column] - is_pos) ** 2) / n)
+        out["roc_auc"] = ranked[0].roc_auc(weights)
+        out["pr_auc"] = ranked[0].average_precision(weights)
+    else:
+        onehot = np.eye(n_classes)[true_idx]
+        out["brier"] = float(np.sum(weights * np.sum((proba - onehot) ** 2, axis=1)) / n)
+        out["roc_auc"] = float(np.nanmean([r.roc_auc(weights) for r in ranked]))
+        out["pr_auc"] = float(np.nanmean([r.average_precision(weights) for r in ranked]))
+    return out
+
+
+def bootstrap_intervals(
+    y_true: Sequence,
+    y_pred: Sequence,
+    proba: np.ndarray | None,
+    classes: Sequence,
+    positive_label: Any = None,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, tuple[float, float]]:
+    """Percentile interval of every metric over `n_boot` resamples of the rows (seeded)."""
+    classes = list(classes)
+    lookup = {label: position for position, label in enumerate(classes)}
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    keep = np.array([label in lookup for label in y_true])  # unseen labels cannot be scored per class
+    y_true, y_pred = y_true[keep], y_pred[keep]
+    true_idx = np.array([lookup[label] for label in y_true], dtype=int)
+    pred_idx = np.array([lookup.get(label, 0) for label in y_pred], dtype=int)
+    positive = lookup[positive_label] if positive_label is not None else None
+    ranked: list[_RankedScores] = []
+    if proba is not None:
+        proba = np.clip(np.asarray(proba, dtype=float)[keep], 0.0, 1.0)
+        if len(classes) == 2:
+            column = 1 if positive is None else positive
+            ranked = [_RankedScores(proba[:, column], true_idx == column)]
+        else:
+            ranked = [_RankedScores(proba[:, c], true_idx == c) for c in range(len(classes))]
+    rng = np.random.default_rng(seed)
+    n = len(true_idx)
+    names = [str(c) for c in classes]
+    draws: dict[str, list[float]] = {}
+    for _ in tqdm(range(n_boot), desc="bootstrap", leave=False, mininterval=2.0):
+        weights = np.bincount(rng.integers(0, n, size=n), minlength=n).astype(float)
+        sample = weighted_metrics(weights, true_idx, pred_idx, len(classes), proba, ranked, positive, names)
+        for key, value in sample.items():
+            draws.setdefault(key, []).append(value)
+    alpha = (1.0 - level) / 2.0
+    return {
+        key: (float(np.nanquantile(values, alpha)), float(np.nanquantile(values, 1.0 - alpha)))
+        for key, values in draws.items()
+        if not np.all(np.isnan(values))
+    }

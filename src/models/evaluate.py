@@ -1,0 +1,170 @@
+"""Splits, model selection on validation, metrics and bootstrap intervals, shared by every task."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    brier_score_loss,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    roc_auc_score,
+)
+from sklearn.model_selection import ParameterGrid, train_test_split
+from sklearn.pipeline import Pipeline
+from tqdm.auto import tqdm
+
+from src.models.bootstrap import bootstrap_intervals  # noqa: F401  (re-exported)
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class Split:
+    """Row positions of each split."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+    def sizes(self) -> dict[str, int]:
+        """Rows per split."""
+        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+
+def make_split(
+    y: pd.Series,
+    seed: int,
+    val_size: float,
+    test_size: float,
+    fixed: pd.Series | None = None,
+) -> Split:
+    """Stratified train/val/test positions from the seed, or the fixed (official) split if given."""
+    if fixed is not None:
+        fixed = pd.Series(np.asarray(fixed), dtype="str")
+        unknown = sorted(set(fixed) - set(SPLITS))
+        if unknown:
+            raise ValueError(f"fixed split has unknown values {unknown}; use {SPLITS}")
+        parts = {name: np.flatnonzero(fixed.to_numpy() == name) for name in SPLITS}
+        return Split(**parts)
+    positions = np.arange(len(y))
+    labels = np.asarray(y)
+    rest, test = train_test_split(positions, test_size=test_size, stratify=labels, random_state=seed)
+    train, val = train_test_split(
+        rest, test_size=val_size / (1.0 - test_size), stratify=labels[rest], random_state=seed
+    )
+    return Split(train=np.sort(train), val=np.sort(val), test=np.sort(test))
+
+
+def compute_metrics(
+    y_true: Sequence,
+    y_pred: Sequence,
+    proba: np.ndarray | None,
+    classes: Sequence,
+    positive_label: Any = None,
+) -> dict[str, float]:
+    """Accuracy, macro-F1, per-class F1 and, with probabilities, ROC-AUC, PR-AUC, log-loss, Brier."""
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    classes = list(classes)
+    metrics = {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0)),
+    }
+    per_class = f1_score(y_true, y_pred, labels=classes, average=None, zero_division=0)
+    for label, value in zip(classes, per_class, strict=True):
+        metrics[f"f1_{label}"] = float(value)
+    if positive_label is not None:
+        metrics["f1_positive"] = metrics[f"f1_{positive_label}"]
+    if proba is None:
+        return metrics
+    proba = np.clip(np.asarray(proba, dtype=float), 0.0, 1.0)
+    present = np.isin(classes, np.unique(y_true))
+    if len(classes) == 2:
+        positive = positive_label if positive_label is not None else classes[1]
+        column = classes.index(positive)
+        is_positive = (y_true == positive).astype(int)
+        score = proba[:, column]
+        if present.all():
+            metrics["roc_auc"] = float(roc_auc_score(is_positive, score))
+            metrics["pr_auc"] = float(average_precision_score(is_positive, score))
+        metrics["brier"] = float(brier_score_loss(is_positive, score))
+    else:
+        onehot = (y_true[:, None] == np.asarray(classes)[None, :]).astype(float)
+        if present.all():
+            metrics["roc_auc"] = float(roc_auc_score(onehot, proba, average="macro", multi_class="ovr"))
+            metrics["pr_auc"] = float(average_precision_score(onehot, proba, average="macro"))
+        metrics["brier"] = float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+    metrics["log_loss"] = float(log_loss(y_true, np.clip(proba, 1e-15, 1.0), labels=classes))
+    return metrics
+
+
+@dataclass
+class Selection:
+    """The pipeline refitted with the best grid point, and the validation score of every point."""
+
+    pipeline: Pipeline
+    best_params: dict[str, Any]
+    table: pd.DataFrame
+
+
+def select_on_validation(
+    make_pipeline: Callable[[], Pipeline],
+    grid: dict[str, list],
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    X_val: pd.DataFrame,
+    y_val: pd.Series,
+    metric: str,
+    mode: str = "max",
+    positive_label: Any = None,
+) -> Selection:
+    """Fit every grid point on train, score it on validation, keep the best (first on ties)."""
+    points = list(ParameterGrid({f"model__{k}": list(v) for k, v in (grid or {}).items()})) or [{}]
+    rows, best, best_score = [], None, None
+    for params in tqdm(points, desc="grid", leave=False, disable=len(points) < 2):
+        pipeline = clone(make_pipeline()).set_params(**params)
+        pipeline.fit(X_train, y_train)
+        scores = score_pipeline(pipeline, X_val, y_val, positive_label)
+        if metric not in scores:
+            raise KeyError(f"selection metric '{metric}' not computed; available: {sorted(scores)}")
+        score = scores[metric]
+        rows.append({**{k.removeprefix("model__"): v for k, v in params.items()}, f"val_{metric}": score})
+        better = best_score is None or (score > best_score if mode == "max" else score < best_score)
+        if better:
+            best, best_score = (pipeline, params), score
+    log.info("selected %s on validation: %s = %.4f", best[1] or "defaults", metric, best_score)
+    params = {k.removeprefix("model__"): v for k, v in best[1].items()}
+    return Selection(pipeline=best[0], best_params=params, table=pd.DataFrame(rows))
+
+
+def predict_with_proba(pipeline: Pipeline, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """Predicted labels and, where the model has them, class probabilities (columns = classes_)."""
+    labels = np.asarray(pipeline.predict(X))
+    proba = pipeline.predict_proba(X) if hasattr(pipeline, "predict_proba") else None
+    return labels, proba
+
+
+def score_pipeline(
+    pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, positive_label: Any = None
+) -> dict[str, float]:
+    """All metrics of a fitted pipeline on one split."""
+    labels, proba = predict_with_proba(pipeline, X)
+    return compute_metrics(y, labels, proba, list(pipeline.classes_), positive_label)
+
+
+def confusion_table(y_true: Sequence, y_pred: Sequence, classes: Sequence) -> pd.DataFrame:
+    """Confusion matrix with true classes as rows and predicted classes as columns."""
+    matrix = confusion_matrix(y_true, y_pred, labels=list(classes))
+    return pd.DataFrame(matrix, index=pd.Index(classes, name="true"), columns=pd.Index(classes, name="pred"))

@@ -1,0 +1,1 @@
+"""One module per task: how its data and target are built, and its extras."""

@@ -1,0 +1,156 @@
+"""End to end on IBM Telco: logging, determinism, registry champion, a fresh-process deployer, sweeps."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from src.config import compose
+from src.experiment import run
+from src.paths import PROJECT_ROOT
+from tests.conftest import TELCO, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def churn_store(tmp_path_factory):
+    """Two identical LightGBM runs and one majority run in a private store."""
+    root = tmp_path_factory.mktemp("store")
+
+    def cfg(model: str):
+        return compose(
+            [
+                f"paths.mlruns_dir={root / 'mlruns'}",
+                f"paths.cache_dir={root / 'cache'}",
+                "task=churn",
+                f"model={model}",
+                "evaluation.n_bootstrap=200",
+            ]
+        )
+
+    results = {
+        "first": run(cfg("lightgbm"), overrides=["model=lightgbm"]),
+        "second": run(cfg("lightgbm"), overrides=["model=lightgbm"]),
+        "majority": run(cfg("majority"), overrides=["model=majority"]),
+    }
+    return cfg("lightgbm"), results
+
+
+def _runs(cfg) -> pd.DataFrame:
+    experiment = mlflow.get_experiment_by_name("profiling-churn")
+    return mlflow.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+
+
+def test_same_command_twice_gives_identical_test_metrics(churn_store):
+    _, results = churn_store
+    test_keys = [k for k in results["first"] if k.startswith(("test_", "val_"))]
+    assert test_keys
+    assert {k: results["first"][k] for k in test_keys} == {k: results["second"][k] for k in test_keys}
+
+
+def test_lightgbm_reaches_published_roc_auc_and_beats_majority(churn_store):
+    _, results = churn_store
+    lgbm, majority = results["first"], results["majority"]
+    assert lgbm["test_roc_auc"] >= 0.84
+    assert lgbm["test_roc_auc_lo"] < lgbm["test_roc_auc"] < lgbm["test_roc_auc_hi"]
+    assert majority["test_roc_auc"] == pytest.approx(0.5)
+    assert lgbm["test_accuracy_lo"] > majority["test_accuracy"]
+
+
+def test_run_records_config_lineage_and_split_sizes(churn_store):
+    cfg, _ = churn_store
+    row = _runs(cfg).iloc[0]
+    assert row["tags.mlflow.runName"] == "churn/lightgbm" and row["status"] == "FINISHED"
+    assert row["tags.data_sha256.data/raw/ibm_telco_customer_churn/Telco-Customer-Churn.csv"].startswith(
+        "16320c9c"
+    )
+    assert row["tags.seed"] == "42" and row["tags.pkg.lightgbm"] == "4.7.0"
+    assert row["tags.git_commit"]
+    assert (
+        int(row["params.split_train"]) + int(row["params.split_val"]) + int(row["params.split_test"]) == 7043
+    )
+    assert row["params.model.variants.tabular.estimator.deterministic"] == "True"
+    client = MlflowClient()
+    artifacts = {a.path for a in client.list_artifacts(row["run_id"])}
+    assert {
+        "config.yaml",
+        "overrides.txt",
+        "lineage.json",
+        "predictions",
+        "confusion",
+        "selection",
+    } <= artifacts
+    assert row["tags.model_uri"].startswith("models:/")  # MLflow 3 keeps logged models beside run artifacts
+    lineage = json.loads(Path(client.download_artifacts(row["run_id"], "lineage.json")).read_text())
+    assert lineage["packages"]["scikit-learn"] == "1.9.1"
+
+
+def test_champion_is_best_on_validation_and_loads_in_a_fresh_process(churn_store, tmp_path):
+    cfg, _ = churn_store
+    client = MlflowClient()
+    champion = client.get_model_version_by_alias("profiling-churn", "champion")
+    versions = client.search_model_versions("name = 'profiling-churn'")
+    best = max(versions, key=lambda v: client.get_run(v.run_id).data.metrics["val_roc_auc"])
+    assert champion.version == best.version
+    assert client.get_run(champion.run_id).data.tags["model"] == "lightgbm"
+
+    script = (
+        "import sys, mlflow, pandas as pd\n"
+        f"mlflow.set_tracking_uri({cfg.mlflow.tracking_uri!r})\n"
+        "model = mlflow.pyfunc.load_model('models:/profiling-churn@champion')\n"
+        f"rows = pd.read_csv({str(TELCO)!r}).head(50)\n"
+        "out = model.predict(rows)\n"
+        "out.to_json(sys.argv[1])\n"
+    )
+    target = tmp_path / "scores.json"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(target)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    scores = pd.read_json(target)
+    assert list(scores.columns) == ["prediction", "proba_No", "proba_Yes"]
+    assert len(scores) == 50 and set(scores["prediction"]) <= {"No", "Yes"}
+    assert scores[["proba_No", "proba_Yes"]].sum(axis=1).round(6).eq(1.0).all()
+    # the same rows scored in this process by the run's own logged predictions agree
+    local = mlflow.pyfunc.load_model(f"runs:/{champion.run_id}/model").predict(pd.read_csv(TELCO).head(50))
+    pd.testing.assert_frame_equal(local, scores, check_dtype=False)
+
+
+def test_a_failing_job_is_marked_failed_and_the_sweep_goes_on(tmp_path):
+    result = run_cli(
+        "src.run",
+        "-m",
+        "task=churn",
+        "model=majority",
+        "data.sha256=deadbeef,null",
+        "mlflow.log_model=false",
+        "evaluation.n_bootstrap=50",
+        f"paths.mlruns_dir={tmp_path / 'mlruns'}",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )
+    assert result.returncode != 0  # the sweep reports its failure
+    assert "checksum mismatch" in result.stderr
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlruns'}/mlflow.db")
+    experiment = mlflow.get_experiment_by_name("profiling-churn")
+    statuses = sorted(mlflow.search_runs([experiment.experiment_id])["status"])
+    assert statuses == ["FINISHED"], "the checksum failure happens before a run starts; the second job ran"
+
+
+def test_project_root_store_is_not_touched_by_tests(churn_store):
+    cfg, _ = churn_store
+    assert str(PROJECT_ROOT / "mlruns") not in cfg.mlflow.tracking_uri
