@@ -124,6 +124,9 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, float]
         mlflow.log_table(selection.table, "selection/validation_grid.json")
 
         metrics = _evaluate(cfg, selection.pipeline, data, split, timings)
+        importance = feature_importance(selection.pipeline)
+        if importance is not None:
+            _log_frame(importance, "features/importance.parquet")
         for hook in cfg.task.get("extras") or []:
             get_method(hook)(cfg=cfg, data=data, split=split, pipeline=selection.pipeline, metrics=metrics)
         mlflow.log_metrics(metrics)
@@ -163,6 +166,9 @@ def _evaluate(
             metrics[f"{name}_n_unseen_label_rows"] = float(np.isin(np.asarray(y), unseen).sum())
         scores = _metrics(y, labels, proba, classes, data.positive_label)
         metrics.update({f"{name}_{key}": value for key, value in scores.items()})
+        # what always answering the training majority class would score here, for context
+        majority = data.y.iloc[split.train].value_counts().idxmax()
+        metrics[f"{name}_majority_accuracy"] = float(np.mean(np.asarray(y) == majority))
         table = confusion_table(y, labels, classes)
         mlflow.log_table(table.reset_index(), f"confusion/{name}.json")
         predictions = pd.DataFrame({"y_true": np.asarray(y), "y_pred": labels})
@@ -193,6 +199,25 @@ def _evaluate(
             metrics["delta_vs_baseline_lo"] = metrics[f"test_{metric}_lo"] - value
             metrics["delta_vs_baseline_hi"] = metrics[f"test_{metric}_hi"] - value
     return {key: float(value) for key, value in metrics.items() if value == value}  # drop NaN
+
+
+def feature_importance(pipeline: Pipeline, top: int = 50) -> pd.DataFrame | None:
+    """Top features by the model's own importance (trees, LightGBM) or |coefficient| (linear models)."""
+    model = pipeline.named_steps["model"]
+    if hasattr(model, "feature_importances_"):
+        values = np.asarray(model.feature_importances_, dtype=float)
+    elif hasattr(model, "coef_"):
+        values = np.abs(np.asarray(model.coef_, dtype=float)).mean(axis=0)
+    else:
+        return None
+    try:
+        names = np.asarray(pipeline.named_steps["features"].get_feature_names_out(), dtype=str)
+    except (AttributeError, ValueError):
+        names = np.array([f"f{i}" for i in range(len(values))])
+    if len(names) != len(values):
+        return None
+    table = pd.DataFrame({"feature": names, "importance": values})
+    return table.sort_values("importance", ascending=False, kind="stable").head(top).reset_index(drop=True)
 
 
 def _rows(data: TaskData, positions: np.ndarray) -> tuple[pd.DataFrame, pd.Series]:

@@ -29,10 +29,12 @@ def _is_multirun() -> bool:
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> dict | None:
     """Compose, run one experiment, and turn user-fixable errors into one line."""
-    from src.experiment import run
+    from hydra.utils import get_method
 
+    # tasks whose target is not one label per row (channel, content) bring their own runner
+    runner = get_method(cfg.task.get("runner") or "src.experiment.run")
     try:
-        return run(cfg, overrides=_overrides())
+        return runner(cfg, overrides=_overrides())
     except IncompatibleModel as skip:
         log.warning("skipped: %s", skip)
         return None

@@ -99,8 +99,10 @@ def test_champion_is_best_on_validation_and_loads_in_a_fresh_process(churn_store
     client = MlflowClient()
     champion = client.get_model_version_by_alias("profiling-churn", "champion")
     versions = client.search_model_versions("name = 'profiling-churn'")
-    best = max(versions, key=lambda v: client.get_run(v.run_id).data.metrics["val_roc_auc"])
-    assert champion.version == best.version
+    scores = {int(v.version): client.get_run(v.run_id).data.metrics["val_roc_auc"] for v in versions}
+    best = max(scores.values())
+    assert scores[int(champion.version)] == best
+    assert int(champion.version) == min(v for v, s in scores.items() if s == best)  # ties -> earliest
     assert client.get_run(champion.run_id).data.tags["model"] == "lightgbm"
 
     script = (

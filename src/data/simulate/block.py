@@ -1,0 +1,59 @@
+"""Generate every table of one user block, and of a chunk of consecutive blocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from src.data.simulate.bills import bills_table
+from src.data.simulate.contacts import contacts_table
+from src.data.simulate.corpora import Corpora
+from src.data.simulate.events import calls_table, data_table, hour_cdf, sms_table, web_table
+from src.data.simulate.labels import labels_table
+from src.data.simulate.mess import add_mess
+from src.data.simulate.params import Params
+from src.data.simulate.population import draw_population, subscribers_table
+from src.data.simulate.posterior import content_evidence_hits, occupation_posterior
+from src.data.simulate.services import sp_orders_table
+from src.data.simulate.streams import block_streams
+
+MESSY_TABLES: tuple[str, ...] = ("calls", "sms", "data_sessions", "web_visits")
+
+
+def generate_block(
+    p: Params, corpora: Corpora, block: int
+) -> tuple[dict[str, pa.Table], dict[str, np.ndarray]]:
+    """All tables of user block `block` (users block*size+1 ...), plus the arrays behind the ceilings."""
+    size = p.raw["block_size"]
+    first = block * size
+    n = min(size, p.raw["n_users"] - first)
+    rng = block_streams(p.seed, block)
+    pop = draw_population(p, rng["population"], first + 1, n)
+    cdf = hour_cdf(p, pop)
+    tables: dict[str, pa.Table] = {"subscribers": subscribers_table(p, pop, rng["population"])}
+    tables["calls"] = calls_table(p, pop, cdf, rng["calls"])
+    tables["sms"] = sms_table(p, pop, cdf, rng["sms"])
+    tables["data_sessions"] = data_table(p, pop, cdf, rng["data_sessions"])
+    tables["web_visits"], web_counts = web_table(p, pop, cdf, corpora, rng["web_visits"])
+    tables["sp_orders"], explicit = sp_orders_table(p, pop, rng["sp_orders"])
+    tables["channel_contacts"], summary = contacts_table(p, pop, corpora, rng["channel_contacts"])
+    tables["bills"] = bills_table(p, pop, rng["bills"])
+    posterior = occupation_posterior(p, pop)
+    tables["labels"], truth = labels_table(p, pop, summary, explicit, posterior, rng["labels"])
+    mess = p.raw["mess"]
+    for name in MESSY_TABLES:
+        tables[name] = add_mess(
+            tables[name], mess["duplicate_fraction"], mess["out_of_order_fraction"], rng["mess"]
+        )
+    truth.update({f"content_{k}": v for k, v in content_evidence_hits(p, pop, web_counts).items()})
+    return tables, truth
+
+
+def generate_chunk(
+    p: Params, corpora: Corpora, first_block: int, n_blocks: int
+) -> tuple[dict[str, pa.Table], dict[str, np.ndarray]]:
+    """Concatenate consecutive blocks: content is independent of how blocks are grouped into chunks."""
+    parts = [generate_block(p, corpora, b) for b in range(first_block, first_block + n_blocks)]
+    tables = {name: pa.concat_tables([t[name] for t, _ in parts]) for name in parts[0][0]}
+    truth = {key: np.concatenate([tr[key] for _, tr in parts]) for key in parts[0][1]}
+    return tables, truth

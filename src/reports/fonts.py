@@ -1,0 +1,41 @@
+"""A CJK font for matplotlib from the pip-installed mplfonts package (no system fonts, no downloads)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
+
+FONT_FILE = "NotoSansCJKsc-Regular.otf"
+
+
+class FontMissingError(RuntimeError):
+    """The bundled CJK font file cannot be found (mplfonts not installed)."""
+
+
+def cjk_font_path() -> Path:
+    """Path of Noto Sans CJK SC inside the installed mplfonts package."""
+    spec = find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        raise FontMissingError(
+            "mplfonts is not installed: `make setup` installs it (pinned in pyproject.toml)"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / FONT_FILE
+    if not path.is_file():
+        raise FontMissingError(f"{path} is missing from the mplfonts package")
+    return path
+
+
+@cache
+def use_cjk_font() -> str:
+    """Register the bundled Noto Sans CJK SC with matplotlib and make it the default; return its name."""
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    path = cjk_font_path()
+    font_manager.fontManager.addfont(str(path))
+    name = font_manager.FontProperties(fname=str(path)).get_name()
+    mpl.rcParams["font.family"] = "sans-serif"
+    mpl.rcParams["font.sans-serif"] = [name, "DejaVu Sans"]
+    mpl.rcParams["axes.unicode_minus"] = False  # the CJK font lacks U+2212; use ASCII minus
+    return name

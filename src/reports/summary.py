@@ -1,0 +1,155 @@
+"""The summary of every task x model (claims, verdicts, provenance) as notebook sections and markdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+from omegaconf import DictConfig
+
+from src import tracking
+from src.config import compose
+from src.reports import store, tables
+from src.reports.claims import VERDICT_RULE, Claim, load_claims
+from src.reports.figures import figure_path
+from src.reports.provenance import commit_text, config_hash, data_checksums, run_config_hash
+from src.reports.runs import latest_runs
+
+NO_RUNS = (
+    "No runs yet: run `make reproduce` (or `python -m src.run task=<task> model=<model>`), "
+    "then `make reports`."
+)
+
+
+@dataclass
+class Summary:
+    """The runs of every task and what the summary was made from."""
+
+    cfg: DictConfig
+    runs_by_task: dict[str, pd.DataFrame]
+    configured_tasks: list[str]
+    claims: list[Claim]
+    git: dict[str, str]
+    config_hash: str
+
+    @property
+    def empty(self) -> bool:
+        """True when no task has a finished run."""
+        return not self.runs_by_task
+
+    @property
+    def tasks_without_runs(self) -> list[str]:
+        """Tasks configured in conf/task/ (or claimed by the study) that have no finished run."""
+        wanted = set(self.configured_tasks) | {c.task for c in self.claims}
+        return sorted(wanted - set(self.runs_by_task))
+
+    def run_ids(self) -> list[str]:
+        """Every run the summary shows."""
+        return [r for runs in self.runs_by_task.values() for r in runs["run_id"]]
+
+
+def collect(overrides: list[str] | None = None, cfg: DictConfig | None = None) -> Summary:
+    """Read the newest finished run per task and model from the store."""
+    cfg = cfg if cfg is not None else compose(list(overrides or []))
+    runs_by_task = {task: latest_runs(cfg, task) for task in store.tasks_with_runs(cfg)}
+    runs_by_task = {task: runs for task, runs in runs_by_task.items() if not runs.empty}
+    return Summary(
+        cfg=cfg,
+        runs_by_task=runs_by_task,
+        configured_tasks=tracking.all_task_names(),
+        claims=load_claims(),
+        git=tracking.git_state(),
+        config_hash=config_hash(cfg),
+    )
+
+
+def overview(summary: Summary) -> pd.DataFrame:
+    """Every task x model with the config hash of its run."""
+    table = tables.overview_table(summary.runs_by_task, summary.claims)
+    if table.empty:
+        return table
+    hashes = {run_id[:8]: run_config_hash(run_id) for run_id in summary.run_ids()}
+    table["config"] = table["run"].map(hashes)
+    return table
+
+
+def provenance_lines(summary: Summary) -> list[str]:
+    """Commit, config hash and store of the summary, as markdown bullet lines."""
+    return [
+        f"- made at commit `{commit_text(summary.git)}` by `python -m src.report`",
+        f"- config hash `{summary.config_hash}` (sha256 of the composed config without machine-specific "
+        "paths and store URIs; each run's own config hash is in the `config` column)",
+        f"- MLflow store `{_portable(summary.cfg.mlflow.tracking_uri, summary.cfg)}`",
+    ]
+
+
+def _portable(text: str, cfg: DictConfig) -> str:
+    return str(text).replace(str(cfg.paths.root), "<project root>")
+
+
+def markdown(summary: Summary) -> str:
+    """reports/summary.md: the same content as the summary notebook, for reading on the repository."""
+    lines = ["# Summary: every task and model", "", *provenance_lines(summary), ""]
+    if summary.empty:
+        return "\n".join([*lines, f"**{NO_RUNS}**", ""])
+    lines += ["## The study's claims", "", f"Verdict: {VERDICT_RULE}.", ""]
+    lines += [tables.markdown_table(tables.claims_table(summary.claims, summary.runs_by_task)), ""]
+    lines += ["## Every task and model", "", "Test-set figures, 95% bootstrap intervals in brackets.", ""]
+    lines += [tables.markdown_table(overview(summary)), ""]
+    if summary.tasks_without_runs:
+        lines += [f"Tasks without runs yet: {', '.join(f'`{t}`' for t in summary.tasks_without_runs)}.", ""]
+    lines += ["## Task reports", ""]
+    reports_dir = Path(summary.cfg.paths.reports_dir)
+    for task in summary.runs_by_task:
+        lines.append(f"- `{task}`: [{task}.html]({task}.html) (code hidden), [{task}.ipynb]({task}.ipynb)")
+        chart = figure_path(reports_dir / "figures", task, "compare-accuracy")
+        if chart.is_file():
+            lines += ["", f"  ![{task} accuracy](figures/{chart.name})"]
+    lines += ["", "## Data checksums (from the runs' lineage.json)", ""]
+    lines += [tables.markdown_table(data_checksums(summary.run_ids())), ""]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> None:
+    display(Markdown(text))
+
+
+def show_header(summary: Summary) -> None:
+    """Title and provenance, or the plain no-runs message."""
+    _md("# Summary: every task and model")
+    _md("\n".join(provenance_lines(summary)))
+    if summary.empty:
+        _md(f"**{NO_RUNS}**")
+
+
+def show_claims(summary: Summary) -> None:
+    """The study's claims beside our figures, with verdicts."""
+    if summary.empty:
+        return
+    _md("## The study's claims")
+    _md(f"Verdict: {VERDICT_RULE}.")
+    display(
+        HTML(tables.html_table(tables.claims_table(summary.claims, summary.runs_by_task), "claims-table"))
+    )
+
+
+def show_overview(summary: Summary) -> None:
+    """One table of every task x model, with links to the task reports."""
+    if summary.empty:
+        return
+    _md("## Every task and model")
+    _md("Test-set figures, 95% bootstrap intervals in brackets.")
+    display(HTML(tables.html_table(overview(summary), "overview-table")))
+    if summary.tasks_without_runs:
+        _md(f"Tasks without runs yet: {', '.join(f'`{t}`' for t in summary.tasks_without_runs)}.")
+    _md("Task reports: " + ", ".join(f"[{t}]({t}.html)" for t in summary.runs_by_task))
+
+
+def show_checksums(summary: Summary) -> None:
+    """The data files the runs read, with their sha256."""
+    if summary.empty:
+        return
+    _md("## Data checksums (from the runs' lineage.json)")
+    display(HTML(tables.html_table(data_checksums(summary.run_ids()), "checksums-table")))
