@@ -58,3 +58,12 @@ def test_unknown_config_name_is_a_clear_error_with_nonzero_exit():
     result = run_cli("src.run", "model=no_such_model", timeout=120)
     assert result.returncode != 0
     assert "Could not find 'model/no_such_model'" in result.stderr
+
+
+def test_paper_experiment_composes_as_the_readme_writes_it():
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = hydra_compose(config_name="config", overrides=["+experiment=paper"], return_hydra_config=True)
+    assert "model" in cfg.hydra.sweeper.params
