@@ -21,7 +21,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import ParameterGrid, train_test_split
 from sklearn.pipeline import Pipeline
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from src.models.bootstrap import bootstrap_intervals  # noqa: F401  (re-exported)
 
