@@ -45,7 +45,28 @@ def execute(template: Path, output: Path, parameters: dict[str, Any]) -> bool:
     except papermill.PapermillExecutionError as err:
         log.error("%s failed in cell %s: %s: %s", output.name, err.exec_count, err.ename, err.evalue)
         return False
+    _portable(output)
     return True
+
+
+def _portable(path: Path) -> None:
+    """Drop stderr streams and machine paths from an executed notebook, so the committed copy is portable."""
+    book = nbformat.read(path, as_version=4)
+    for cell in book.cells:
+        if cell.get("cell_type") == "code":
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    papermill_meta = book.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if key in papermill_meta:
+            try:
+                papermill_meta[key] = str(Path(papermill_meta[key]).resolve().relative_to(PROJECT_ROOT))
+            except ValueError:
+                papermill_meta[key] = Path(papermill_meta[key]).name
+    nbformat.write(book, path)
 
 
 def _with_alt(output: nbformat.NotebookNode) -> nbformat.NotebookNode:
