@@ -37,6 +37,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from src.data.checksums import sha256_file
 from src.paths import CACHE_DIR
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,23 @@ def _is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
-class TextNormalizer(BaseEstimator, TransformerMixin):
+class _TextColumnTransformer(BaseEstimator, TransformerMixin):
+    """Shared by the text transformers: raw strings in, one `column` out."""
+
+    column: str
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """One output: the text column (so pipeline feature names resolve)."""
+        return np.asarray([self.column], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+class TextNormalizer(_TextColumnTransformer):
     """Raw texts (DataFrame `text` column, Series or list) -> list of normalised strings.
 
     Missing texts (None/NaN) become '' and are counted in `n_missing_` with a warning, so a batch
@@ -174,16 +191,6 @@ class TextNormalizer(BaseEstimator, TransformerMixin):
             log.warning("%d missing text(s) (None/NaN) scored as empty texts", self.n_missing_)
         return [normalize_text(t) for t in texts]
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """One output: the text column (so pipeline feature names resolve)."""
-        return np.asarray([self.column], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        return tags
-
 
 def file_sha256(path: str | Path) -> str:
     """Hex SHA-256 of a (small) file, memoised on (path, size, mtime)."""
@@ -193,7 +200,7 @@ def file_sha256(path: str | Path) -> str:
 
 @lru_cache(maxsize=64)
 def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return sha256_file(path)
 
 
 def _jieba_dict_path() -> Path:
@@ -258,7 +265,7 @@ def _identity(tokens: Any) -> Any:
     return tokens
 
 
-class JiebaTokenizer(BaseEstimator, TransformerMixin):
+class JiebaTokenizer(_TextColumnTransformer):
     """Texts -> token lists with a private `jieba.Tokenizer` (the global jieba is never touched).
 
     The jieba instance is built lazily and not pickled, so the fitted transformer reloads in a
@@ -426,14 +433,8 @@ class JiebaTokenizer(BaseEstimator, TransformerMixin):
         """Forget the in-process token memo (tests, benchmarks)."""
         cls._memo.clear()
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """One output: the text column (so pipeline feature names resolve)."""
-        return np.asarray([self.column], dtype=object)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
         tags.requires_fit = False
         return tags
 
