@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from src.errors import ConfigError, IncompatibleModel
@@ -45,15 +46,34 @@ def pipeline_factory(cfg: DictConfig) -> tuple[Callable[[], Pipeline], dict[str,
             f"skipping it for task '{cfg.task.name}'"
         )
     variant = variants[kind]
+    features_spec = variant_features(cfg.features.transformer, variant.get("features"))
 
     def make() -> Pipeline:
-        features = instantiate(cfg.features.transformer, _convert_="all")
+        features = "passthrough" if features_spec is None else instantiate(features_spec, _convert_="all")
         estimator = instantiate(variant.estimator, _convert_="all")
         return Pipeline([("features", features), ("model", estimator)])
 
     grid = variant.get("grid")
     grid = OmegaConf.to_container(grid, resolve=True) if grid else {}
     return make, grid
+
+
+def variant_features(transformer: DictConfig, override: Any) -> DictConfig | None:
+    """The features step a model variant asks for.
+
+    A variant may leave the task's features as they are (no `features` key), tune them
+    (`features: {max_features: 20000}` is merged into `features.transformer`), or take the
+    raw input itself (`features: passthrough`, e.g. the keyword matcher on raw texts).
+    """
+    if override is None:
+        return transformer
+    if override == "passthrough":
+        return None
+    if not isinstance(override, DictConfig):
+        raise ConfigError(
+            f"a model variant's `features` must be a mapping or 'passthrough', got {override!r}"
+        )
+    return OmegaConf.merge(transformer, override)
 
 
 def load_task(cfg: DictConfig) -> TaskData:
@@ -123,18 +143,25 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, float]
         mlflow.log_params({f"best.{k}": v for k, v in selection.best_params.items()} or {"best": "defaults"})
         mlflow.log_table(selection.table, "selection/validation_grid.json")
 
-        metrics = _evaluate(cfg, selection.pipeline, data, split, timings)
-        importance = feature_importance(selection.pipeline)
+        final = selection.pipeline
+        if evaluation.get("refit_on_train_val", False):
+            # hyper-parameters stay those chosen on validation; the final model also learns from it
+            t0 = time.perf_counter()
+            rows = np.concatenate([split.train, split.val])
+            final = clone(selection.pipeline).fit(data.X.iloc[rows], data.y.iloc[rows])
+            timings["time_refit_s"] = time.perf_counter() - t0
+        metrics = _evaluate(cfg, {"val": selection.pipeline, "test": final}, data, split, timings)
+        importance = feature_importance(final)
         if importance is not None:
             _log_frame(importance, "features/importance.parquet")
         for hook in cfg.task.get("extras") or []:
-            get_method(hook)(cfg=cfg, data=data, split=split, pipeline=selection.pipeline, metrics=metrics)
+            get_method(hook)(cfg=cfg, data=data, split=split, pipeline=final, metrics=metrics)
         mlflow.log_metrics(metrics)
 
         register = bool(evaluation.register) and bool(cfg.mlflow.log_model)
         if cfg.mlflow.log_model:
             t0 = time.perf_counter()
-            uri, version = registry.log_pipeline(cfg, selection.pipeline, X_train.head(5), register=register)
+            uri, version = registry.log_pipeline(cfg, final, X_train.head(5), register=register)
             mlflow.set_tag("model_uri", uri)
             if version:
                 mlflow.set_tag("registered_version", version)
@@ -148,14 +175,23 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, float]
 
 
 def _evaluate(
-    cfg: DictConfig, pipeline: Pipeline, data: TaskData, split: Split, timings: dict[str, float]
+    cfg: DictConfig,
+    pipelines: dict[str, Pipeline],
+    data: TaskData,
+    split: Split,
+    timings: dict[str, float],
 ) -> dict[str, float]:
-    """Validation and test metrics, test intervals, baseline delta; logs predictions and confusions."""
+    """Validation and test metrics, test intervals, baseline delta; logs predictions and confusions.
+
+    `pipelines` maps "val" to the selected model (fitted on train) and "test" to the final one
+    (the same, or re-fitted on train + validation when `evaluation.refit_on_train_val`).
+    """
     import mlflow
 
-    classes = list(pipeline.classes_)
     metrics: dict[str, float] = dict(timings)
     for name, rows in (("val", split.val), ("test", split.test)):
+        pipeline = pipelines[name]
+        classes = list(pipeline.classes_)
         X, y = _rows(data, rows)
         t0 = time.perf_counter()
         labels, proba = predict_with_proba(pipeline, X)

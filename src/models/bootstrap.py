@@ -121,3 +121,25 @@ def bootstrap_intervals(
         for key, values in draws.items()
         if not np.all(np.isnan(values))
     }
+
+
+def mean_roc_auc_interval(
+    scores: Sequence[np.ndarray], positives: Sequence[np.ndarray], n_boot: int, level: float, seed: int
+) -> tuple[float, float]:
+    """Percentile interval of the mean ROC-AUC over several targets scored on the same rows.
+
+    Each resample draws rows once and weights every target with it, so the interval reflects
+    the targets' correlation (e.g. the channels of one user).
+    """
+    ranked = [
+        _RankedScores(np.asarray(s, dtype=float), np.asarray(p, dtype=bool))
+        for s, p in zip(scores, positives, strict=True)
+    ]
+    n = len(scores[0])
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n_boot):
+        weights = np.bincount(rng.integers(0, n, size=n), minlength=n).astype(float)
+        draws.append(np.nanmean([r.roc_auc(weights) for r in ranked]))
+    alpha = (1.0 - level) / 2.0
+    return float(np.nanquantile(draws, alpha)), float(np.nanquantile(draws, 1.0 - alpha))

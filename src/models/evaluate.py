@@ -130,13 +130,27 @@ def select_on_validation(
     mode: str = "max",
     positive_label: Any = None,
 ) -> Selection:
-    """Fit every grid point on train, score it on validation, keep the best (first on ties)."""
+    """Fit every grid point on train, score it on validation, keep the best (first on ties).
+
+    The grid only touches the model step, so the features step is fitted once on train and
+    shared by every grid point (the returned pipeline holds it with the best model).
+    """
     points = list(ParameterGrid({f"model__{k}": list(v) for k, v in (grid or {}).items()})) or [{}]
+    template = make_pipeline()
+    features = template.named_steps["features"]
+    if features == "passthrough" or features is None:
+        features, F_train, F_val = "passthrough", X_train, X_val
+    else:
+        features = clone(features).fit(X_train, y_train)
+        F_train, F_val = features.transform(X_train), features.transform(X_val)
     rows, best, best_score = [], None, None
     for params in tqdm(points, desc="grid", leave=False, disable=len(points) < 2):
-        pipeline = clone(make_pipeline()).set_params(**params)
-        pipeline.fit(X_train, y_train)
-        scores = score_pipeline(pipeline, X_val, y_val, positive_label)
+        model = clone(template.named_steps["model"]).set_params(
+            **{key.removeprefix("model__"): value for key, value in params.items()}
+        )
+        model.fit(F_train, y_train)
+        pipeline = Pipeline([("features", features), ("model", model)])
+        scores = score_pipeline(model, F_val, y_val, positive_label)
         if metric not in scores:
             raise KeyError(f"selection metric '{metric}' not computed; available: {sorted(scores)}")
         score = scores[metric]
@@ -156,10 +170,8 @@ def predict_with_proba(pipeline: Pipeline, X: pd.DataFrame) -> tuple[np.ndarray,
     return labels, proba
 
 
-def score_pipeline(
-    pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, positive_label: Any = None
-) -> dict[str, float]:
-    """All metrics of a fitted pipeline on one split."""
+def score_pipeline(pipeline: Any, X: Any, y: pd.Series, positive_label: Any = None) -> dict[str, float]:
+    """All metrics of a fitted pipeline (or bare classifier on transformed features) on one split."""
     labels, proba = predict_with_proba(pipeline, X)
     return compute_metrics(y, labels, proba, list(pipeline.classes_), positive_label)
 

@@ -5,8 +5,11 @@ n-grams); each class's `top_k` keywords are the terms most associated with it, b
 chi-squared (`method="chi2"`, positive association only) or class-conditional TF-IDF
 (`method="tfidf"`, c-TF-IDF: share of the class's documents holding the term x
 log(1 + average class mass / the term's total mass)). A keyword's weight is its score divided by the
-best score of its class, so every class's strongest keyword weighs 1 and classes of different
-sizes compete on equal terms.
+best score of its class (`weighting="relative"`), so every class's strongest keyword weighs 1 and
+classes of different sizes compete on equal terms; or its log-lift over the class prior
+(`weighting="lift"`: log(P(class | keyword) / P(class)), add-one smoothed, kept only where the
+class holds most of the keyword's documents), which lets a rare class's telling keywords
+outweigh a frequent class's common words (spam vs ham).
 
 Predict: a text's score for a class is the sum of the weights of that class's keywords present in
 the text (a sparse text x keyword matrix times a keyword x class weight matrix; no per-text loops).
@@ -38,6 +41,7 @@ from src.features.text import TEXT_COLUMN, JiebaTokenizer, _identity, as_text_li
 log = logging.getLogger(__name__)
 
 METHODS = ("chi2", "tfidf")
+WEIGHTINGS = ("relative", "lift")
 _NOT_CHARS = re.compile(r"NUM|URL|PHONE|EMOJI|[\W_\d]")
 
 
@@ -80,6 +84,7 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
         min_df: int = 2,
         char_ngram: int = 0,
         alpha: float = 0.1,
+        weighting: str = "relative",
         hmm: bool = True,
         user_dict: str | None = "default",
         stopwords: str | None = "default",
@@ -92,6 +97,7 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
         self.min_df = min_df
         self.char_ngram = char_ngram
         self.alpha = alpha
+        self.weighting = weighting
         self.hmm = hmm
         self.user_dict = user_dict
         self.stopwords = stopwords
@@ -123,6 +129,8 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
         """Learn each class's keywords and weights from training texts."""
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got '{self.method}'")
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting must be one of {WEIGHTINGS}, got '{self.weighting}'")
         if int(self.top_k) < 1:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
         y = pd.Series(np.asarray(y, dtype=object) if not isinstance(y, pd.Series) else y.to_numpy(object))
@@ -166,13 +174,21 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
             order = np.argsort(-scores[k], kind="stable")[: int(self.top_k)]
             order = order[scores[k, order] > 0]
             best = scores[k, order[0]] if len(order) else 1.0
-            for rank, j in enumerate(order, start=1):
+            if self.weighting == "lift":
+                precision = (in_class[k, order] + 1.0) / (term_df[order] + len(self.classes_))
+                weights = np.log(precision / self.prior_[k])
+                # a keyword speaks for the class that holds most of its documents
+                keep = (weights > 0) & (in_class[:, order].argmax(axis=0) == k)
+                order, weights = order[keep], weights[keep]
+            else:
+                weights = scores[k, order] / best
+            for rank, (j, weight) in enumerate(zip(order, weights, strict=True), start=1):
                 rows.append(
                     {
                         "class": label,
                         "rank": rank,
                         "keyword": str(terms[j]),
-                        "weight": float(scores[k, j] / best),
+                        "weight": float(weight),
                         "score": float(scores[k, j]),
                         "docs_in_class": int(in_class[k, j]),
                         "precision": float(in_class[k, j] / term_df[j]),

@@ -62,7 +62,7 @@ def log_pipeline(
 
 
 def update_champion(cfg: DictConfig, task: str | None = None) -> str | None:
-    """Point `champion` at the finished version with the best validation selection metric."""
+    """Point `champion` at the finished version with the best validation metric; set its model card."""
     from mlflow import MlflowClient
 
     client = MlflowClient()
@@ -85,8 +85,21 @@ def update_champion(cfg: DictConfig, task: str | None = None) -> str | None:
         return None
     winner = str(-best[1])
     client.set_registered_model_alias(name, cfg.mlflow.champion_alias, winner)
+    describe_version(name, winner)
     log.info("%s@%s -> version %s (%s = %.4f)", name, cfg.mlflow.champion_alias, winner, metric, abs(best[0]))
     return winner
+
+
+def describe_version(name: str, version: str) -> None:
+    """Set a registered version's description to the model card of the run that produced it."""
+    from mlflow import MlflowClient
+
+    from src.models.model_card import model_card
+
+    client = MlflowClient()
+    run_id = client.get_model_version(name, version).run_id
+    if run_id:
+        client.update_model_version(name, version, description=model_card(client.get_run(run_id)))
 
 
 def champion_uri(cfg: DictConfig, task: str) -> str:

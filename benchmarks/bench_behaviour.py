@@ -1,0 +1,110 @@
+"""Benchmark the behaviour features against a bare DuckDB row count of the same Parquet files.
+
+Example: python benchmarks/bench_behaviour.py --tables data/simulated/default --repeat 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import duckdb  # noqa: E402
+
+from src.features.behaviour import INPUT_TABLES, build_behaviour_features, default_spec  # noqa: E402
+
+# Event tables as counted in the simulator's manifest (subscribers and bills are not events).
+EVENT_TABLES = ("calls", "sms", "data_sessions", "web_visits", "sp_orders", "channel_contacts")
+
+
+def peak_rss_mib() -> int:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def scan(tables: Path) -> dict[str, int]:
+    """Row count of every input file with plain DuckDB (`SELECT count(*)` per file)."""
+    con = duckdb.connect()
+    try:
+        return {
+            name: con.execute(
+                "SELECT count(*) FROM read_parquet(?)", [str(tables / f"{name}.parquet")]
+            ).fetchone()[0]
+            for name in INPUT_TABLES
+        }
+    finally:
+        con.close()
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    """Median wall time over `repeat` runs, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def run(tables: Path, repeat: int) -> dict:
+    """Scan first (it needs little memory), then build, reading the peak RSS after each."""
+    rss_start = peak_rss_mib()
+    scan_s, rows = timed(lambda: scan(tables), repeat)
+    rss_scan = peak_rss_mib()
+    spec = default_spec()
+    build_s, frame = timed(lambda: build_behaviour_features(tables, spec), repeat)
+    rss_build = peak_rss_mib()
+    events = sum(rows[name] for name in EVENT_TABLES)
+    return {
+        "tables": str(tables),
+        "repeat": repeat,
+        "users": len(frame),
+        "feature_columns": frame.shape[1] - 1,
+        "events": events,
+        "rows_total": sum(rows.values()),
+        "scan_s": round(scan_s, 3),
+        "build_s": round(build_s, 2),
+        "scan_events_per_s": round(events / scan_s),
+        "build_events_per_s": round(events / build_s),
+        "build_over_scan": round(build_s / scan_s, 1),
+        "peak_rss_start_mib": rss_start,
+        "peak_rss_scan_mib": rss_scan,
+        "peak_rss_build_mib": rss_build,
+    }
+
+
+def main() -> None:
+    """Parse arguments, run, print a JSON record and a Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", type=Path, default=ROOT / "data/simulated/default")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is reported")
+    parser.add_argument("--verbose", action="store_true", help="log the time of each aggregation step")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    r = run(args.tables, max(1, args.repeat))
+    print(json.dumps(r))
+    files = len(INPUT_TABLES)
+    print(f"\n{r['users']:,} users, {r['events']:,} events ({r['rows_total']:,} rows in {files} files)\n")
+    print("| step | wall s | events/s | peak RSS MiB |")
+    print("|---|---:|---:|---:|")
+    print(
+        f"| DuckDB `count(*)` per file | {r['scan_s']} | {r['scan_events_per_s']:,} | "
+        f"{r['peak_rss_scan_mib']:,} |"
+    )
+    print(
+        f"| build_behaviour_features ({r['feature_columns']} columns) | {r['build_s']} | "
+        f"{r['build_events_per_s']:,} | {r['peak_rss_build_mib']:,} |"
+    )
+    print(f"| ratio build / scan | {r['build_over_scan']}x | | |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""Per-user behaviour features from the simulated warehouse tables: Ibis expressions executed on DuckDB.
+
+One row per subscriber, `user_id` first, then int64 counts and float64 values, sorted by user_id.
+Events are deduplicated (exact duplicate rows count once) and kept in the window
+[reference_date - window_days, reference_date); bills are monthly and kept by month
+(`FeatureSpec.bill_months`). Events of users absent from `subscribers` are dropped; labels are never read.
+
+Users without events get explicit values: counts, shares, duration statistics, entropies and ratios
+are 0 (`n_calls == 0` etc. tells them apart), recencies are window_days + 1 ("never in the window").
+NaN appears only in the subscriber columns where the registration lacks the value: `age`, `female`
+and `province_nonlocal` (each with a 0/1 `*_missing` column).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+from tqdm import tqdm
+
+from src.data.errors import DataValidationError
+from src.data.simulate.schema import EVENT_SCHEMAS
+from src.errors import ConfigError
+from src.features import behaviour_aggregates as agg
+from src.features.behaviour_spec import FeatureSpec, default_spec
+
+__all__ = [
+    "FEATURES_VERSION",
+    "INPUT_TABLES",
+    "FeatureSpec",
+    "build_behaviour_features",
+    "default_spec",
+    "feature_columns",
+    "resolve_window",
+]
+
+log = logging.getLogger(__name__)
+
+# Bump when a feature's definition changes: it is part of the cache key.
+FEATURES_VERSION = "1"
+ID = "user_id"
+INPUT_TABLES: tuple[str, ...] = tuple(EVENT_SCHEMAS)  # the eight warehouse tables, not labels
+TS_COLUMN = {
+    "calls": "start_ts",
+    "sms": "ts",
+    "data_sessions": "ts",
+    "web_visits": "ts",
+    "sp_orders": "ts",
+    "channel_contacts": "ts",
+}
+# Materialised once because several steps read them (web_visits too when titles are labelled).
+MULTI_USE = ("calls", "sms", "data_sessions")
+
+TitleLabeller = Callable[[list[str]], list[str]]
+Step = Callable[[], tuple[ir.Table, dict[str, float]]]
+
+
+def feature_columns(frame: pd.DataFrame) -> list[str]:
+    """The feature columns of a behaviour table, in order (everything but user_id)."""
+    return [c for c in frame.columns if c != ID]
+
+
+def resolve_window(calls: ir.Table, spec: FeatureSpec) -> tuple[dt.datetime, dt.datetime]:
+    """Window [start, end): end is spec.reference_date or the day after the latest call."""
+    if spec.reference_date is not None:
+        end = dt.datetime.fromisoformat(spec.reference_date)
+    else:
+        latest = calls.start_ts.max().execute()
+        if latest is None or pd.isna(latest):
+            raise DataValidationError(
+                "no calls to infer the window end from", hint="set features.pipeline.reference_date"
+            )
+        end = dt.datetime.combine(pd.Timestamp(latest).date() + dt.timedelta(days=1), dt.time())
+    return end - dt.timedelta(days=spec.window_days), end
+
+
+def build_behaviour_features(
+    tables_dir: Path, spec: FeatureSpec, title_labeller: TitleLabeller | None = None
+) -> pd.DataFrame:
+    """One row of behaviour features per subscriber in `tables_dir` (see the module docstring)."""
+    tables_dir = Path(tables_dir)
+    con = _connect()
+    tables: _Tables | None = None
+    try:
+        raw = {name: _read(con, tables_dir, name) for name in INPUT_TABLES}
+        start, end = resolve_window(raw["calls"], spec)
+        log.info("behaviour window [%s, %s) over %s", start, end, tables_dir)
+        multi_use = {*MULTI_USE, "web_visits"} if title_labeller else set(MULTI_USE)
+        tables = _Tables(raw, start, end, spec, multi_use)
+        steps = _steps(tables, spec, end, title_labeller)
+        results: list[tuple[pd.DataFrame, dict[str, float]]] = []
+        for name, step in tqdm(steps, desc="behaviour features", unit="step", disable=None):
+            began = time.perf_counter()
+            expr, fill = step()
+            frame = expr.to_pandas()
+            log.info(
+                "behaviour %-16s %7d users, %2d columns, %.2f s",
+                name, len(frame), frame.shape[1] - 1, time.perf_counter() - began,
+            )  # fmt: skip
+            results.append((frame, fill))
+    finally:
+        if tables is not None:
+            tables.release()
+        con.disconnect()
+    return _assemble(results)
+
+
+class _Tables:
+    """Deduplicated, windowed tables; the multi-use ones materialised on first use."""
+
+    def __init__(
+        self,
+        raw: dict[str, ir.Table],
+        start: dt.datetime,
+        end: dt.datetime,
+        spec: FeatureSpec,
+        multi_use: set[str],
+    ) -> None:
+        self.raw, self.start, self.end, self.spec, self.multi_use = raw, start, end, spec, multi_use
+        self._cached: dict[str, ir.Table] = {}
+
+    def __getitem__(self, name: str) -> ir.Table:
+        if name in self._cached:
+            return self._cached[name]
+        table = self.raw[name].distinct()
+        if name in TS_COLUMN:
+            ts = table[TS_COLUMN[name]]
+            table = table.filter(ts >= ibis.literal(self.start), ts < ibis.literal(self.end))
+        elif name == "bills":
+            first, last = _bill_months(self.end, self.spec.bill_months)
+            table = table.filter(table.month >= ibis.literal(first), table.month <= ibis.literal(last))
+        if name in self.multi_use:
+            table = table.cache()
+            self._cached[name] = table
+        return table
+
+    def release(self) -> None:
+        """Drop the materialised tables (before the connection closes)."""
+        for table in self._cached.values():
+            table.release()
+        self._cached.clear()
+
+
+def _steps(
+    t: _Tables, spec: FeatureSpec, end: dt.datetime, title_labeller: TitleLabeller | None
+) -> list[tuple[str, Step]]:
+    """The aggregation steps in column order; each returns (per-user table, non-zero fill values)."""
+    end_epoch = (end - dt.datetime(1970, 1, 1)).total_seconds()
+    return [
+        ("subscribers", lambda: (agg.subscriber_features(t["subscribers"], spec), {})),
+        ("calls", lambda: (agg.call_features(t["calls"], spec), {})),
+        ("peers", lambda: (agg.peer_features(t["calls"]), {})),
+        ("cells", lambda: (agg.cell_features(t["calls"], t["data_sessions"]), {})),
+        ("activity", lambda: (agg.activity_features(t["calls"], t["sms"], t["data_sessions"]), {})),
+        ("sms", lambda: (agg.sms_features(t["sms"]), {})),
+        ("data_sessions", lambda: (agg.data_features(t["data_sessions"]), {})),
+        ("web_visits", lambda: (_web(t["web_visits"], spec, title_labeller), {})),
+        ("sp_orders", lambda: (agg.sp_features(t["sp_orders"], spec), {})),
+        (
+            "channel_contacts",
+            lambda: (agg.contact_features(t["channel_contacts"], spec, end_epoch), agg.contact_fill(spec)),
+        ),
+        ("bills", lambda: (agg.bill_features(t["bills"]), {})),
+    ]
+
+
+def _web(web_visits: ir.Table, spec: FeatureSpec, title_labeller: TitleLabeller | None) -> ir.Table:
+    """Web features; with a labeller, each distinct title is labelled once and joined back."""
+    if title_labeller is None:
+        return agg.web_features(web_visits, spec, None)
+    titles_expr = web_visits.filter(web_visits.title.notnull()).select("title").distinct().order_by("title")
+    titles = [str(x) for x in titles_expr.to_pyarrow()["title"].to_pylist()]
+    labels = list(title_labeller(titles)) if titles else []
+    if len(labels) != len(titles):
+        raise ConfigError(f"title_labeller returned {len(labels)} labels for {len(titles)} titles")
+    unknown = sorted({str(x) for x in labels} - set(spec.categories))
+    if unknown:
+        raise ConfigError(
+            f"title_labeller returned categories {unknown[:5]} that are not in "
+            f"features.pipeline.categories {list(spec.categories)}"
+        )
+    suffixes = [spec.categories[str(x)] for x in labels]
+    mapping = ibis.memtable(pa.table({"title": pa.array(titles, pa.string()), "category": suffixes}))
+    log.info("labelled %d distinct titles", len(titles))
+    return agg.web_features(web_visits, spec, mapping)
+
+
+def _assemble(results: list[tuple[pd.DataFrame, dict[str, float]]]) -> pd.DataFrame:
+    """Align every family on the subscribers' user_id, fill users without events, fix dtypes."""
+    base, _ = results[0]
+    if base[ID].duplicated().any():
+        dup = base.loc[base[ID].duplicated(), ID].iloc[0]
+        raise DataValidationError(f"user_id {dup} appears in several different rows", column=ID)
+    ids = pd.Index(base[ID].astype("int64"), name=ID).sort_values()
+    columns: dict[str, pd.Series] = {ID: pd.Series(ids, index=ids)}
+    for i, (frame, fill) in enumerate(results):
+        aligned = frame.set_index(ID, verify_integrity=True).reindex(ids)
+        for name in aligned.columns:
+            values = aligned[name]
+            if i > 0:  # event families: users without a row get the family's fill value
+                values = values.fillna(fill.get(name, 0))
+            columns[name] = _numeric(values, is_count=_is_integer(frame[name]))
+    return pd.DataFrame(columns).reset_index(drop=True)
+
+
+def _is_integer(series: pd.Series) -> bool:
+    return pd.api.types.is_integer_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def _numeric(values: pd.Series, is_count: bool) -> pd.Series:
+    """int64 for counts and flags without gaps, float64 (NaN for missing) otherwise."""
+    as_float = pd.Series(values.to_numpy(dtype="float64", na_value=float("nan")), index=values.index)
+    if is_count and not as_float.isna().any():
+        return as_float.astype("int64")
+    return as_float
+
+
+def _connect() -> ibis.BaseBackend:
+    """An in-memory DuckDB backend; tqdm reports progress, so DuckDB's own bar is turned off."""
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")  # a session setting, not part of the features
+    return con
+
+
+def _read(con: ibis.BaseBackend, tables_dir: Path, name: str) -> ir.Table:
+    """Register one Parquet table; the file and the declared columns must exist."""
+    path = tables_dir / f"{name}.parquet"
+    if not path.is_file():
+        raise DataValidationError(
+            "table not found", file=path, hint="run `python -m src.data.simulate` or fix features.tables_dir"
+        )
+    table = con.read_parquet(path, table_name=name)
+    for column in EVENT_SCHEMAS[name].names:
+        if column not in table.columns:
+            raise DataValidationError(f"table '{name}' lacks a declared column", file=path, column=column)
+    return table.select(*EVENT_SCHEMAS[name].names)
+
+
+def _bill_months(end: dt.datetime, n_months: int) -> tuple[dt.date, dt.date]:
+    """First day of the first billed month and the window's last day (bills are dated by month start)."""
+    last_day = (end - dt.timedelta(microseconds=1)).date()
+    year, month = last_day.year, last_day.month - (n_months - 1)
+    while month < 1:
+        year, month = year - 1, month + 12
+    return dt.date(year, month, 1), last_day

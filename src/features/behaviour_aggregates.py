@@ -1,0 +1,217 @@
+"""Per-user aggregates of each warehouse table as Ibis expressions (backend-neutral: DuckDB, PySpark).
+
+Every function takes deduplicated, windowed Ibis tables and returns one Ibis table keyed by
+`user_id` with one row per user that has events. Users without a row get 0 when the families are
+joined onto the subscribers, except the recencies (`contact_fill`). Ratios whose denominator is 0
+are 0. Entropies are in nats.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+from ibis import _
+
+from src.features.behaviour_spec import FeatureSpec
+
+SECONDS_PER_DAY = 86_400.0
+
+
+def _share(where: ir.BooleanValue) -> ir.FloatingScalar:
+    """Share of the group's rows where `where` holds."""
+    return where.cast("float64").mean()
+
+
+def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
+    """num / den, 0 where den is 0 or null."""
+    return ibis.ifelse(den.fill_null(0) > 0, num.cast("float64") / den.cast("float64"), 0.0)
+
+
+def _entropy_by_key(events: ir.Table, key: str, prefix: str) -> ir.Table:
+    """Per user: distinct `key` values, entropy of the key distribution and the top key's share."""
+    counts = events.group_by(["user_id", key]).aggregate(n=_.count())
+    counts = counts.mutate(total=_.n.sum().over(group_by="user_id"))
+    counts = counts.mutate(p=_.n.cast("float64") / _.total.cast("float64"))
+    return counts.group_by("user_id").aggregate(
+        **{
+            f"n_{prefix}s": _.count(),
+            f"{prefix}_entropy": (_.p * (1.0 / _.p).ln()).sum(),  # p ln(1/p): +0.0, not -0.0
+            f"top_{prefix}_share": _.p.max(),
+        }
+    )
+
+
+def subscriber_features(subscribers: ir.Table, spec: FeatureSpec) -> ir.Table:
+    """Static columns: age (NaN if unregistered), female (NaN if unknown), prepaid, plan one-hot."""
+    s = subscribers
+    female = ibis.ifelse(
+        s.gender.isnull(), ibis.null("float64"), (s.gender == spec.female_value).cast("float64")
+    )
+    nonlocal_ = ibis.ifelse(
+        s.province.isnull(), ibis.null("float64"), (s.province != spec.home_province).cast("float64")
+    )
+    return s.select(
+        "user_id",
+        age=s.age.cast("float64"),
+        age_missing=s.age.isnull().cast("int64"),
+        female=female,
+        gender_missing=s.gender.isnull().cast("int64"),
+        province_nonlocal=nonlocal_,
+        province_missing=s.province.isnull().cast("int64"),
+        tenure_months=s.tenure_months.cast("int64"),
+        monthly_fee=s.monthly_fee.cast("float64"),
+        prepaid=s.prepaid.cast("int64"),
+        **{
+            f"plan_{suffix}": (s.plan == plan).fill_null(False).cast("int64")
+            for plan, suffix in spec.plans.items()
+        },
+    )
+
+
+def call_features(calls: ir.Table, spec: FeatureSpec) -> ir.Table:
+    """Counts, hour-band and weekend shares, duration statistics, roaming and long-distance shares."""
+    c = calls
+    hour = c.start_ts.hour()
+    return c.group_by("user_id").aggregate(
+        n_calls=_.count(),
+        n_calls_out=_.count(where=c.direction == "out"),
+        call_out_share=_share(c.direction == "out"),
+        **{f"call_share_{band}": _share(hour.isin(hours)) for band, hours in spec.hour_bands.items()},
+        call_weekend_share=_share(c.start_ts.day_of_week.index() >= 5),  # Mon=0 ... Sat=5, Sun=6
+        dur_mean_s=c.duration_s.cast("float64").mean(),
+        dur_median_s=c.duration_s.cast("float64").median(),
+        dur_std_s=c.duration_s.cast("float64").std(how="pop"),  # population std: 0 for one call
+        call_minutes_total=c.duration_s.cast("float64").sum() / 60.0,
+        long_distance_share=_share(c.long_distance.fill_null(False)),
+        **{
+            f"roam_share_{suffix}": _share(c.roaming_type == value)
+            for value, suffix in spec.roaming_types.items()
+        },
+    )
+
+
+def peer_features(calls: ir.Table) -> ir.Table:
+    """Peer dispersion over calls: distinct peers, peers per call, peer entropy, top-peer share."""
+    peers = _entropy_by_key(calls.filter(calls.peer_id.notnull()), "peer_id", "peer")
+    totals = calls.group_by("user_id").aggregate(n=_.count())
+    joined = peers.join(totals, "user_id")
+    per_call = _ratio(joined.n_peers, joined.n).name("peers_per_call")
+    return joined.select("user_id", "n_peers", per_call, "peer_entropy", "top_peer_share")
+
+
+def cell_features(calls: ir.Table, data_sessions: ir.Table) -> ir.Table:
+    """Cells of calls and data sessions: distinct cells, entropy, days seen at 2+ cells, mean cells a day."""
+    located = calls.select("user_id", ts=calls.start_ts, cell_id=calls.cell_id).union(
+        data_sessions.select("user_id", "ts", "cell_id"), distinct=False
+    )
+    located = located.filter(located.cell_id.notnull())
+    spread = _entropy_by_key(located, "cell_id", "cell").drop("top_cell_share")
+    daily = (
+        located.mutate(day=located.ts.date())
+        .group_by(["user_id", "day"])
+        .aggregate(cells=_.cell_id.nunique())
+        .group_by("user_id")
+        .aggregate(
+            cell_change_days=_.count(where=_.cells > 1), daily_cells_mean=_.cells.cast("float64").mean()
+        )
+    )
+    return spread.join(daily, "user_id")
+
+
+def activity_features(calls: ir.Table, sms: ir.Table, data_sessions: ir.Table) -> ir.Table:
+    """Days with at least one call, SMS or data session."""
+    days = ibis.union(
+        calls.select("user_id", day=calls.start_ts.date()),
+        sms.select("user_id", day=sms.ts.date()),
+        data_sessions.select("user_id", day=data_sessions.ts.date()),
+        distinct=True,
+    )
+    return days.group_by("user_id").aggregate(active_days=_.count())
+
+
+def sms_features(sms: ir.Table) -> ir.Table:
+    """Incoming and outgoing SMS counts."""
+    return sms.group_by("user_id").aggregate(
+        n_sms_in=_.count(where=sms.direction == "in"), n_sms_out=_.count(where=sms.direction == "out")
+    )
+
+
+def data_features(data_sessions: ir.Table) -> ir.Table:
+    """Data session count and volume in MB (10^6 bytes)."""
+    return data_sessions.group_by("user_id").aggregate(
+        n_data_sessions=_.count(), data_mb_total=_.bytes.cast("float64").sum() / 1e6
+    )
+
+
+def web_features(web_visits: ir.Table, spec: FeatureSpec, title_categories: ir.Table | None) -> ir.Table:
+    """Page views; with `title_categories` (title, category suffix) also views per content category."""
+    if title_categories is None:
+        return web_visits.group_by("user_id").aggregate(n_web_visits=_.count())
+    labelled = web_visits.left_join(title_categories, "title")
+    return labelled.group_by("user_id").aggregate(
+        n_web_visits=_.count(),
+        **{f"read_{s}": _.count(where=labelled.category == s) for s in spec.categories.values()},
+    )
+
+
+def sp_features(sp_orders: ir.Table, spec: FeatureSpec) -> ir.Table:
+    """SP charges by service and by content category, and their total fee."""
+    o = sp_orders
+    return o.group_by("user_id").aggregate(
+        n_sp_orders=_.count(),
+        **{f"sp_{suffix}": _.count(where=o.service == name) for name, suffix in spec.sp_services.items()},
+        **{f"sp_cat_{suffix}": _.count(where=o.category == name) for name, suffix in spec.categories.items()},
+        sp_fee_total=o.fee.cast("float64").sum(),
+    )
+
+
+# Non-zero values for users without contacts: recency is "longer ago than the window".
+def contact_fill(spec: FeatureSpec) -> dict[str, float]:
+    """Fill values of the contact family for users who never contacted a channel in the window."""
+    never = float(spec.window_days + 1)
+    return {"contact_recency_days": never, **{f"recency_{ch}_days": never for ch in spec.channels}}
+
+
+def contact_features(contacts: ir.Table, spec: FeatureSpec, end_epoch: float) -> ir.Table:
+    """Contacts by channel and purpose, days since the last contact per channel, unresolved counts."""
+    c = contacts
+    epoch = c.ts.epoch_seconds().cast("float64")
+    never = float(spec.window_days + 1)
+
+    def recency(where: ir.BooleanValue | None = None) -> ir.FloatingScalar:
+        last = epoch.max(where=where)
+        return ((end_epoch - last) / SECONDS_PER_DAY).fill_null(never)
+
+    unresolved = ~c.resolved.fill_null(True)
+    return c.group_by("user_id").aggregate(
+        n_contacts=_.count(),
+        **{f"contacts_{ch}": _.count(where=c.channel == ch) for ch in spec.channels},
+        **{f"purpose_{suffix}": _.count(where=c.purpose == p) for p, suffix in spec.purposes.items()},
+        n_unresolved=_.count(where=unresolved),
+        n_unresolved_complaints=_.count(where=unresolved & (c.purpose == spec.complaint_purpose)),
+        contact_recency_days=recency(),
+        **{f"recency_{ch}_days": recency(c.channel == ch) for ch in spec.channels},
+    )
+
+
+def bill_features(bills: ir.Table) -> ir.Table:
+    """Mean monthly bill, new-business share of the bill, last vs first month change."""
+    b = bills
+    with_nb = b.new_business_fee.notnull()
+    first = b.total_fee.argmin(b.month)
+    last = b.total_fee.argmax(b.month)
+    per_user = b.group_by("user_id").aggregate(
+        n_bills=_.count(),
+        bill_mean_total=b.total_fee.cast("float64").mean(),
+        nb_fee=b.new_business_fee.sum(where=with_nb),
+        nb_base=b.total_fee.sum(where=with_nb),
+        first_fee=first,
+        last_fee=last,
+    )
+    return per_user.select(
+        "user_id",
+        "n_bills",
+        "bill_mean_total",
+        bill_nb_share=_ratio(_.nb_fee, _.nb_base),
+        bill_change_ratio=_ratio(_.last_fee - _.first_fee, _.first_fee),
+    )

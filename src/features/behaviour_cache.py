@@ -1,0 +1,61 @@
+"""Behaviour features cached as Parquet, keyed by input files, spec, labeller and code version."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from src.data.checksums import sha256_file
+from src.data.errors import DataValidationError
+from src.features.behaviour import FEATURES_VERSION, INPUT_TABLES, TitleLabeller, build_behaviour_features
+from src.features.behaviour_spec import FeatureSpec
+
+log = logging.getLogger(__name__)
+
+
+def behaviour_cache_key(tables_dir: Path, spec: FeatureSpec, labeller_key: str | None = None) -> str:
+    """SHA-256 over each input table's SHA-256, the spec (sorted JSON), labeller key and FEATURES_VERSION."""
+    digest = hashlib.sha256()
+    for name in INPUT_TABLES:
+        path = Path(tables_dir) / f"{name}.parquet"
+        if not path.is_file():
+            raise DataValidationError("table not found", file=path, hint="run `python -m src.data.simulate`")
+        digest.update(f"{name}={sha256_file(path)}\n".encode())
+    digest.update(f"spec={spec.to_json()}\n".encode())
+    digest.update(f"labeller={labeller_key}\n".encode())
+    digest.update(f"version={FEATURES_VERSION}\n".encode())
+    return digest.hexdigest()
+
+
+def cached_behaviour_features(
+    tables_dir: Path,
+    spec: FeatureSpec,
+    cache_dir: Path,
+    title_labeller: TitleLabeller | None = None,
+    labeller_key: str | None = None,
+) -> tuple[pd.DataFrame, Path, bool]:
+    """(features, cache file, hit): read `cache_dir/behaviour/<key>.parquet` or build and write it atomically.
+
+    A labeller needs a `labeller_key` that changes whenever its labels can change (e.g. the run id
+    or checksum of the topic model), else cached counts could come from another labeller.
+    """
+    if title_labeller is not None and labeller_key is None:
+        raise ValueError("pass labeller_key (e.g. the topic model's checksum) together with title_labeller")
+    path = Path(cache_dir) / "behaviour" / f"{behaviour_cache_key(tables_dir, spec, labeller_key)}.parquet"
+    if path.is_file():
+        log.info("behaviour features from cache %s", path)
+        return pd.read_parquet(path), path, True
+    frame = build_behaviour_features(tables_dir, spec, title_labeller)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)  # atomic on one file system: readers see the old state or the whole file
+    finally:
+        tmp.unlink(missing_ok=True)
+    log.info("behaviour features cached at %s", path)
+    return frame, path, False

@@ -1,0 +1,122 @@
+"""Behaviour tasks end to end on a tiny simulated population: occupation, churn_sim, channel, content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from src.config import compose
+from src.data.simulate import simulate
+from src.experiment import run as run_experiment
+from src.tasks import channel, content
+from src.tasks.behaviour import ceiling_value, load_occupation
+from src.tasks.content import hit_rates, rule_scores
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny simulated population (2,000 users, 14 days)."""
+    out = tmp_path_factory.mktemp("sim")
+    simulate(compose(["simulate=tiny", f"paths.simulated_dir={out}"], config_name="simulation"))
+    return out / "tiny"
+
+
+@pytest.fixture(scope="module")
+def make(tiny: Path, tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("store")
+
+    def _make(task: str, model: str, *extra: str):
+        return compose(
+            [
+                f"task={task}",
+                f"model={model}",
+                f"data.tables_dir={tiny}",
+                "data.simulate_if_missing=false",
+                "features.titles.labeller=lookup",
+                f"paths.mlruns_dir={root / 'mlruns'}",
+                f"paths.cache_dir={root / 'cache'}",
+                "evaluation.n_bootstrap=50",
+                *extra,
+            ]
+        )
+
+    return _make
+
+
+def test_occupation_uses_observed_users_and_logs_its_ceiling(make) -> None:
+    cfg = make("occupation", "decision_tree")
+    data = load_occupation(cfg)
+    assert 0 < len(data.y) < 2000 and data.quarantine["occupation_not_observed"] == 2000 - len(data.y)
+    assert set(data.y) <= set(compose(["simulate=tiny"], "simulation").simulate.occupations)
+    metrics = run_experiment(cfg)
+    assert metrics["ceiling_accuracy"] == pytest.approx(
+        ceiling_value(data.extras["ceilings"], "occupation.accuracy_vs_observed_label")
+    )
+    assert metrics["gap_to_ceiling_accuracy"] == pytest.approx(
+        metrics["ceiling_accuracy"] - metrics["test_accuracy"]
+    )
+    assert 0.0 <= metrics["test_accuracy_true_label"] <= 1.0
+    assert metrics["test_accuracy"] > metrics["test_majority_accuracy"]  # behaviour tells occupations apart
+
+
+def test_churn_sim_has_the_churn_metrics(make) -> None:
+    metrics = run_experiment(make("churn_sim", "logreg"))
+    assert {"test_roc_auc", "test_pr_auc", "test_brier", "ceiling_roc_auc", "gap_to_ceiling_roc_auc"} <= set(
+        metrics
+    )
+
+
+def test_channel_runner_grades_every_test_user_and_registers_one_model(make) -> None:
+    cfg = make("channel", "logreg")
+    metrics = channel.run(cfg)
+    channels = list(cfg.task.channels)
+    assert metrics["test_roc_auc"] == pytest.approx(np.mean([metrics[f"test_roc_auc_{c}"] for c in channels]))
+    assert metrics["test_roc_auc_lo"] <= metrics["test_roc_auc"] <= metrics["test_roc_auc_hi"]
+    run_id = mlflow.search_runs(experiment_names=["profiling-channel"]).iloc[0]["run_id"]
+    shares = pd.read_csv(
+        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="channel/tier_shares.csv")
+    )
+    assert set(shares["channel"]) == set(channels)
+    assert shares.groupby("channel")["share"].sum().round(9).eq(1.0).all()
+    assert list(shares["tier"].unique()) == list(cfg.task.tiers.labels)
+    reliability = pd.read_parquet(
+        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="channel/reliability.parquet")
+    )
+    assert reliability["count"].sum() == len(channels) * int(
+        float(mlflow.get_run(run_id).data.params["split_test"])
+    )
+    model = mlflow.pyfunc.load_model("models:/profiling-channel@champion")
+    rows = pd.read_parquet(
+        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="channel/test_user_tiers.parquet")
+    )
+    assert {f"tier_{c}" for c in channels} <= set(rows.columns)
+    del model
+
+
+def test_content_two_stage_scores_explicit_and_latent_users(make) -> None:
+    cfg = make("content", "decision_tree")
+    metrics = content.run(cfg)
+    for who in ("", "_explicit", "_latent"):
+        assert 0.0 <= metrics[f"test_top1{who}"] <= metrics[f"test_top3{who}"] <= 1.0
+    assert metrics["test_top1_explicit"] > 1 / 8  # the rules beat a random guess on explicit users
+    assert "ceiling_top1" in metrics
+
+
+def test_rule_scores_and_hit_rates_on_a_hand_made_example() -> None:
+    rules = OmegaConf.create({"weights": {"read_": 1.0, "sp_cat_": 2.0}, "smoothing": 0.0})
+    features = pd.DataFrame({"read_news": [3, 0], "read_games": [1, 0], "sp_cat_games": [1, 0]})
+    scores, evidence = rule_scores(features, rules, {"新闻": "news", "游戏": "games"})
+    assert evidence.tolist() == [6.0, 0.0]
+    assert scores.iloc[0].tolist() == pytest.approx([50.0, 50.0])
+    hits = hit_rates(
+        np.array([[0.1, 0.5, 0.4], [0.7, 0.2, 0.1]]), np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
+    )
+    assert hits["top1"].tolist() == [0.0, 1.0] and hits["top3"].tolist() == [1.0, 1.0]
+    assert hits["spearman"][1] == pytest.approx(1.0)
