@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def jieba_throughput(cache_dir: Path) -> dict[str, float]:
-    """Texts per second of the project tokenizer on the 50k spam SMS: first (jieba) and second (cache) pass."""
+    """Texts per second of the project tokenizer on the 50k spam SMS: first (jieba), then cached pass."""
     from src.config import compose
     from src.experiment import load_task
     from src.features.text import JiebaTokenizer
@@ -53,7 +53,9 @@ def experiment_time(model: str, root: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default="svm", help="model of the spam experiment (default svm)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -63,7 +65,7 @@ def main() -> None:
         second = experiment_time(args.model, root)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"| step | value |\n|---|---|")
+    print("| step | value |\n|---|---|")
     print(f"| jieba, {int(tokens['texts']):,} SMS, uncached | {tokens['uncached_s']:.1f} s "
           f"({tokens['uncached_texts_per_s']:,.0f} texts/s) |")  # fmt: skip
     print(f"| same texts from the token cache | {tokens['cached_s']:.2f} s "

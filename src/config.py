@@ -32,8 +32,12 @@ def compose(overrides: list[str] | None = None, config_name: str = "config") -> 
     """Compose the project config outside the CLI (tests, notebooks)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
 
     register_resolvers()
+    if GlobalHydra.instance().is_initialized():
+        # inside a running Hydra app (e.g. a sweep job generating the simulated tables): same conf dir
+        return hydra_compose(config_name=config_name, overrides=overrides or [], return_hydra_config=False)
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return hydra_compose(config_name=config_name, overrides=overrides or [], return_hydra_config=False)
 

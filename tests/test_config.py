@@ -52,7 +52,8 @@ def test_experiment_paper_sweeps_every_task():
     order = cfg.hydra.sweeper.params.task.split(",")
     assert set(order) == set(all_task_names())  # one command reproduces every task
     # the topic champion labels the titles read by simulated users: it must exist before them
-    assert all(order.index("topic") < order.index(t) for t in ("occupation", "channel", "content", "churn_sim"))
+    behaviour = ("occupation", "channel", "content", "churn_sim")
+    assert all(order.index("topic") < order.index(task) for task in behaviour)
     models = set(cfg.hydra.sweeper.params.model.split(","))
     assert {"keyword", "decision_tree", "lightgbm", "svm", "majority"} <= models
 
@@ -70,3 +71,12 @@ def test_paper_experiment_composes_as_the_readme_writes_it():
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = hydra_compose(config_name="config", overrides=["+experiment=paper"], return_hydra_config=True)
     assert "model" in cfg.hydra.sweeper.params
+
+
+def test_compose_works_inside_a_running_hydra_app():
+    """A sweep job that generates the simulated tables composes `simulation` while Hydra is live."""
+    from hydra import initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(["seed=3", "simulate=tiny"], "simulation")
+    assert cfg.seed == 3 and cfg.simulate.name == "tiny"

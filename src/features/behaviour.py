@@ -82,15 +82,32 @@ def resolve_window(calls: ir.Table, spec: FeatureSpec) -> tuple[dt.datetime, dt.
 
 
 def build_behaviour_features(
-    tables_dir: Path, spec: FeatureSpec, title_labeller: TitleLabeller | None = None
+    tables_dir: Path,
+    spec: FeatureSpec,
+    title_labeller: TitleLabeller | None = None,
+    *,
+    user_range: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
-    """One row of behaviour features per subscriber in `tables_dir` (see the module docstring)."""
+    """One row of behaviour features per subscriber in `tables_dir` (see the module docstring).
+
+    `user_range` (first, last), inclusive, keeps only the subscribers with first <= user_id <= last
+    and their events, so memory follows the range; their rows equal those of the full build (the
+    window end is still resolved over every call). None builds every subscriber.
+    """
     tables_dir = Path(tables_dir)
+    if user_range is not None:
+        first, last = (int(x) for x in user_range)
+        if first > last:
+            raise ValueError(f"user_range {user_range}: first must be <= last")
     con = _connect()
     tables: _Tables | None = None
     try:
         raw = {name: _read(con, tables_dir, name) for name in INPUT_TABLES}
         start, end = resolve_window(raw["calls"], spec)
+        if user_range is not None:
+            # a filter on the scan: DuckDB skips Parquet row groups by their user_id statistics
+            raw = {name: t.filter(t.user_id.between(first, last)) for name, t in raw.items()}
+            log.info("behaviour features of user_id %d..%d", first, last)
         log.info("behaviour window [%s, %s) over %s", start, end, tables_dir)
         multi_use = {*MULTI_USE, "web_visits"} if title_labeller else set(MULTI_USE)
         tables = _Tables(raw, start, end, spec, multi_use)
