@@ -35,20 +35,21 @@ ID = "user_id"
 
 
 def rule_scores(
-    features: pd.DataFrame, rules: DictConfig, suffixes: dict[str, str]
+    features: pd.DataFrame, rules: DictConfig, suffixes: dict[str, str], *, prior: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """(0-100 rule score per category, weighted evidence per user) from the content-bearing columns."""
-    evidence = pd.DataFrame(index=features.index)
-    for category, suffix in suffixes.items():
-        total = np.zeros(len(features))
-        for prefix, weight in rules.weights.items():
-            column = f"{prefix}{suffix}"
-            if column in features:
-                total = total + float(weight) * features[column].fillna(0.0).to_numpy(dtype=float)
-        evidence[category] = total
+    """(0-100 rule score per category, weighted evidence per user) from the content-bearing columns.
+
+    The scores are smoothed towards `prior` (one share per category), by default the category mix of
+    the given rows; a chunk of a larger population passes the population's (see `category_mix`).
+    """
+    evidence = weighted_evidence(features, rules, suffixes)
     amount = evidence.sum(axis=1)
-    mix = evidence.sum(axis=0)
-    prior = (mix / mix.sum()).to_numpy() if mix.sum() > 0 else np.full(len(suffixes), 1.0 / len(suffixes))
+    if prior is None:
+        prior = category_mix(evidence.sum(axis=0).to_numpy())
+    else:
+        prior = np.asarray(prior, dtype=float)
+        if prior.shape != (len(suffixes),):
+            raise ValueError(f"prior has shape {prior.shape}, not one share per category ({len(suffixes)})")
     alpha = float(rules.smoothing)
     numerator = evidence.to_numpy() + alpha * prior[None, :]
     denominator = np.broadcast_to(amount.to_numpy()[:, None] + alpha, numerator.shape)
@@ -57,6 +58,44 @@ def rule_scores(
         numerator, denominator, out=np.broadcast_to(prior, numerator.shape).copy(), where=denominator > 0
     )
     return pd.DataFrame(100.0 * shares, columns=list(suffixes), index=features.index), amount
+
+
+def weighted_evidence(features: pd.DataFrame, rules: DictConfig, suffixes: dict[str, str]) -> pd.DataFrame:
+    """Evidence per user and category: rules.weights x the <prefix><suffix> columns, missing as 0."""
+    evidence = pd.DataFrame(index=features.index)
+    for category, suffix in suffixes.items():
+        total = np.zeros(len(features))
+        for prefix, weight in rules.weights.items():
+            column = f"{prefix}{suffix}"
+            if column in features:
+                total = total + float(weight) * features[column].fillna(0.0).to_numpy(dtype=float)
+        evidence[category] = total
+    return evidence
+
+
+def category_mix(evidence_sums: np.ndarray) -> np.ndarray:
+    """Each category's share of the summed evidence (uniform when there is none): the rules' prior."""
+    total = evidence_sums.sum()
+    if total > 0:
+        return evidence_sums / total
+    return np.full(len(evidence_sums), 1.0 / len(evidence_sums))
+
+
+def fuse(
+    rule_scores: np.ndarray, model_scores: np.ndarray, evidence: np.ndarray, shrink: float
+) -> np.ndarray:
+    """w x rules + (1 - w) x model per user, w = evidence / (evidence + shrink): evidence earns trust."""
+    weight = (evidence / (evidence + shrink))[:, None]
+    return weight * rule_scores + (1.0 - weight) * model_scores
+
+
+def model_scores(pipeline: Any, X: pd.DataFrame, categories: list[str]) -> np.ndarray:
+    """Stage-2 class probabilities x 100 in category order (a category never seen in training scores 0)."""
+    proba = pipeline.predict_proba(X)
+    out = np.zeros((len(X), len(categories)))
+    for position, label in enumerate(pipeline.classes_):
+        out[:, categories.index(label)] = 100.0 * proba[:, position]
+    return out
 
 
 def content_columns(columns: list[str], rules: DictConfig) -> list[str]:
@@ -140,9 +179,8 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, float]
             "accuracy"
         ]  # stage 2 vs the rules' top category (champion metric)
 
-        model_scores = _model_scores(pipeline, X, categories)
-        weight = (evidence / (evidence + float(rules.shrink))).to_numpy()[:, None]
-        fused = weight * rule.to_numpy() + (1.0 - weight) * model_scores
+        stage2 = model_scores(pipeline, X, categories)
+        fused = fuse(rule.to_numpy(), stage2, evidence.to_numpy(), float(rules.shrink))
         truth = rows[truth_columns].to_numpy(dtype=float)
         boot = (int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed))
         for name, part in (("val", split.val), ("test", split.test)):
@@ -159,7 +197,7 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, float]
                         metrics[f"test_{key}{who}_lo"], metrics[f"test_{key}{who}_hi"] = lo, hi
         # what the rules alone and the model alone achieve on test, for the fusion's sake
         test = split.test
-        for source, scores in (("rules", rule.to_numpy()), ("model", model_scores)):
+        for source, scores in (("rules", rule.to_numpy()), ("model", stage2)):
             for who, mask in (("_explicit", explicit[test]), ("_latent", ~explicit[test])):
                 metrics[f"test_top1{who}_{source}"] = float(
                     hit_rates(scores[test], truth[test])["top1"][mask].mean()
@@ -201,12 +239,3 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, float]
         metrics["test_top1_latent"], metrics["test_top3"], metrics.get("ceiling_top1", float("nan")),
     )  # fmt: skip
     return metrics
-
-
-def _model_scores(pipeline: Any, X: pd.DataFrame, categories: list[str]) -> np.ndarray:
-    """Stage-2 class probabilities x 100 in category order (a category never seen in training scores 0)."""
-    proba = pipeline.predict_proba(X)
-    out = np.zeros((len(X), len(categories)))
-    for position, label in enumerate(pipeline.classes_):
-        out[:, categories.index(label)] = 100.0 * proba[:, position]
-    return out

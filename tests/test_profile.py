@@ -1,0 +1,334 @@
+"""The unified customer profile (src/profile.py): champions' scores, chunking, bad input and the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from mlflow import MlflowClient
+from omegaconf import OmegaConf
+
+from src.config import compose
+from src.data.errors import DataValidationError
+from src.data.simulate import simulate
+from src.data.simulate.schema import EVENT_SCHEMAS
+from src.errors import ConfigError
+from src.experiment import run as run_experiment
+from src.features.behaviour import build_behaviour_features
+from src.features.behaviour_spec import FeatureSpec, default_spec
+from src.features.rfm import rfm_segments
+from src.features.tiers import grade
+from src.profile import build_profile
+from src.scoring.inputs import chunk_ranges
+from src.scoring.output import sidecar_path
+from src.scoring.preference import population_rule_scores
+from src.scoring.settings import load_settings
+from src.tasks import channel, content
+from src.tasks.behaviour import title_labeller
+from src.tasks.content import rule_scores
+from tests.conftest import run_cli
+
+# Champions trained once for the module: cheap models, titles labelled by the corpus lookup.
+CHAMPIONS = {
+    "occupation": ("decision_tree", run_experiment),
+    "churn_sim": ("logreg", run_experiment),
+    "channel": ("logreg", channel.run),
+    "content": ("decision_tree", content.run),
+}
+# DuckDB sums floats in parallel, so two builds of one feature table differ by ~1e-15.
+RTOL = 1e-9
+
+
+def _profile_cfg(root: Path, tables: Path, output: Path, *extra: str):
+    return compose(
+        [
+            f"input={tables}",
+            f"output={output}",
+            f"paths.mlruns_dir={root / 'mlruns'}",
+            f"paths.cache_dir={root / 'cache'}",
+            "features.titles.labeller=lookup",
+            *extra,
+        ],
+        config_name="profile",
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny simulated population (2,000 users, 14 days)."""
+    out = tmp_path_factory.mktemp("sim")
+    simulate(compose(["simulate=tiny", f"paths.simulated_dir={out}"], config_name="simulation"))
+    return out / "tiny"
+
+
+@pytest.fixture(scope="module")
+def store(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private store holding a champion for every task the profile uses."""
+    root = tmp_path_factory.mktemp("store")
+    for task, (model, runner) in CHAMPIONS.items():
+        runner(
+            compose(
+                [
+                    f"task={task}",
+                    f"model={model}",
+                    f"data.tables_dir={tiny}",
+                    "data.simulate_if_missing=false",
+                    "features.titles.labeller=lookup",
+                    f"paths.mlruns_dir={root / 'mlruns'}",
+                    f"paths.cache_dir={root / 'cache'}",
+                    "evaluation.n_bootstrap=20",
+                ]
+            )
+        )
+    return root
+
+
+@pytest.fixture(scope="module")
+def profiled(tiny: Path, store: Path, tmp_path_factory: pytest.TempPathFactory):
+    """(config, profile, sidecar) of the tiny population in one chunk."""
+    cfg = _profile_cfg(store, tiny, tmp_path_factory.mktemp("out") / "profile.parquet")
+    sidecar = build_profile(cfg)
+    return cfg, pd.read_parquet(cfg.output), sidecar
+
+
+def _tables(folder: Path, subscribers: pa.Table | None = None) -> Path:
+    """Every warehouse table, empty but for one subscriber (or the given subscribers)."""
+    folder.mkdir(parents=True)
+    for name, schema in EVENT_SCHEMAS.items():
+        table = schema.empty_table()
+        if name == "subscribers":
+            table = subscribers if subscribers is not None else _one_subscriber()
+        pq.write_table(table, folder / f"{name}.parquet")
+    return folder
+
+
+def _one_subscriber(user_id: int | None = 1) -> pa.Table:
+    row = {"user_id": [user_id], "age": [30], "gender": ["男"], "tenure_months": [12], "plan": ["神州行"]}
+    row |= {"monthly_fee": [10.0], "home_cell": [5], "province": ["广东"], "prepaid": [True]}
+    return pa.table(row, schema=EVENT_SCHEMAS["subscribers"])
+
+
+def _replace_column(folder: Path, name: str, column: str, values: pa.Array | None) -> None:
+    """Rewrite one table with a column replaced (values) or dropped (None)."""
+    table = pq.read_table(folder / f"{name}.parquet")
+    position = table.schema.get_field_index(column)
+    table = table.remove_column(position)
+    if values is not None:
+        table = table.add_column(position, column, values)
+    pq.write_table(table, folder / f"{name}.parquet")
+
+
+# ---- pure helpers ---------------------------------------------------------------------------------
+
+
+def test_chunk_ranges_cover_every_id_once() -> None:
+    ids = np.array([1, 2, 5, 9, 10])
+    assert chunk_ranges(ids, 2) == [(1, 2, 2), (5, 9, 2), (10, 10, 1)]
+    assert chunk_ranges(ids, 50) == [(1, 10, 5)]
+
+
+def test_user_range_must_be_ordered(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="first must be <= last"):
+        build_behaviour_features(_tables(tmp_path / "t"), default_spec(), user_range=(5, 1))
+
+
+def test_rule_scores_of_chunks_use_the_population_mix(tmp_path: Path) -> None:
+    settings = load_settings(compose(["input=x", "output=y"], config_name="profile"))
+    rng = np.random.default_rng(0)
+    columns = [f"{p}{s}" for p in ("read_", "sp_cat_") for s in settings.suffixes.values()]
+    features = pd.DataFrame(rng.poisson(0.7, size=(60, len(columns))), columns=columns)
+    whole, evidence = rule_scores(features, settings.rules, settings.suffixes)
+    totals = features.sum()
+    for rows in (slice(0, 7), slice(7, 60)):
+        scores, chunk_evidence = population_rule_scores(features.iloc[rows], settings, totals)
+        np.testing.assert_array_equal(scores, whole.to_numpy()[rows])
+        np.testing.assert_array_equal(chunk_evidence, evidence.to_numpy()[rows])
+
+
+# ---- bad input: errors name the file and column, before any model is loaded ------------------------
+
+
+def _missing_table(folder: Path) -> None:
+    (folder / "sms.parquet").unlink()
+
+
+def _missing_column(folder: Path) -> None:
+    _replace_column(folder, "calls", "duration_s", None)
+
+
+def _string_duration(folder: Path) -> None:
+    _replace_column(folder, "calls", "duration_s", pa.array([], pa.string()))
+
+
+def _no_subscribers(folder: Path) -> None:
+    pq.write_table(EVENT_SCHEMAS["subscribers"].empty_table(), folder / "subscribers.parquet")
+
+
+def _subscriber_without_id(folder: Path) -> None:
+    pq.write_table(_one_subscriber(None), folder / "subscribers.parquet")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (_missing_table, r"file .*sms\.parquet: table 'sms' not found \(every one of subscribers"),
+        (_missing_column, r"calls\.parquet, column 'duration_s': table 'calls' lacks a column"),
+        (_string_duration, r"calls\.parquet, column 'duration_s': has type string, expected an integer"),
+        (_no_subscribers, r"subscribers\.parquet: no subscribers"),
+        (_subscriber_without_id, r"subscribers\.parquet, column 'user_id': 1 row\(s\) without a user_id"),
+    ],
+)
+def test_bad_input_is_named(tmp_path: Path, damage, message: str) -> None:
+    folder = _tables(tmp_path / "tables")
+    damage(folder)
+    output = tmp_path / "profile.parquet"
+    with pytest.raises(DataValidationError, match=message):
+        build_profile(_profile_cfg(tmp_path, folder, output))
+    assert not output.exists()
+
+
+def test_missing_folder_and_unset_paths_are_named(tmp_path: Path) -> None:
+    with pytest.raises(DataValidationError, match=r"nowhere: input folder not found \(pass input="):
+        build_profile(_profile_cfg(tmp_path, tmp_path / "nowhere", tmp_path / "p.parquet"))
+    with pytest.raises(ConfigError, match="set input="):
+        build_profile(compose(["output=p.parquet"], config_name="profile"))
+
+
+def test_missing_champion_says_how_to_train_it(tmp_path: Path) -> None:
+    folder = _tables(tmp_path / "tables")
+    with pytest.raises(ConfigError, match=r"no champion models:/profiling-channel@champion .* task=channel"):
+        build_profile(_profile_cfg(tmp_path, folder, tmp_path / "p.parquet"))
+
+
+# ---- the tiny population with its champions ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_profile_matches_the_champions_own_predictions(profiled, tiny: Path) -> None:
+    cfg, profile, sidecar = profiled
+    subscribers = pd.read_parquet(tiny / "subscribers.parquet")
+    assert profile["user_id"].is_unique and set(profile["user_id"]) == set(subscribers["user_id"])
+    assert sidecar["counts"]["users_scored"] == len(profile) == subscribers["user_id"].nunique()
+
+    labeller, _ = title_labeller(cfg)
+    features = build_behaviour_features(tiny, FeatureSpec.from_config(cfg.features.pipeline), labeller)
+    assert features["user_id"].tolist() == profile["user_id"].tolist()
+    models = {t: mlflow.pyfunc.load_model(f"models:/{n}@champion") for t, n in cfg.champions.items()}
+    scored = {task: model.predict(features) for task, model in models.items()}
+
+    tiers = compose(["task=channel"]).task.tiers
+    for name in compose(["task=channel"]).task.channels:
+        np.testing.assert_allclose(profile[f"p_{name}"], scored["channel"][f"proba_{name}"], rtol=RTOL)
+        assert (profile[f"tier_{name}"] == grade(profile[f"p_{name}"], tiers.boundaries, tiers.labels)).all()
+
+    occupation = scored["occupation"]
+    assert (profile["occupation"] == occupation["prediction"]).all()
+    chosen = [occupation.at[i, f"proba_{c}"] for i, c in enumerate(occupation["prediction"])]
+    np.testing.assert_allclose(profile["occupation_proba"], chosen, rtol=RTOL)
+
+    np.testing.assert_allclose(profile["churn_proba"], scored["churn"]["proba_churn"], rtol=RTOL)
+    assert (
+        profile["churn_risk"] == grade(profile["churn_proba"], [0.05, 0.15], ["low", "medium", "high"])
+    ).all()
+
+    # content: the rules fused with the champion exactly as src/tasks/content.run does
+    rules = compose(["task=content"]).task.rules
+    suffixes = dict(cfg.features.pipeline.categories)
+    rule, evidence = rule_scores(features, rules, suffixes)
+    model = 100.0 * scored["content"].reindex(columns=[f"proba_{c}" for c in suffixes], fill_value=0.0)
+    weight = (evidence / (evidence + float(rules.shrink))).to_numpy()[:, None]
+    fused = weight * rule.to_numpy() + (1.0 - weight) * model.to_numpy()
+    ours = profile[[f"content_{s}" for s in suffixes.values()]].to_numpy()
+    np.testing.assert_allclose(ours, fused, rtol=RTOL)
+    top = np.asarray(list(suffixes))[np.argsort(-fused, axis=1, kind="stable")[:, :3]]
+    assert (profile[["content_top1", "content_top2", "content_top3"]].to_numpy() == top).all()
+
+    rfm = rfm_segments(pd.read_parquet(tiny / "bills.parquet"), OmegaConf.to_container(cfg.rfm)).set_index(
+        "user_id"
+    )
+    billed = profile.set_index("user_id").loc[rfm.index]
+    assert (billed["rfm_segment"] == rfm["segment"]).all()
+    assert (billed["frequency_months"] == rfm["frequency_months"]).all()
+    np.testing.assert_allclose(billed["monetary_mean"], rfm["monetary_mean"])
+
+    client = MlflowClient()
+    versions = json.loads(pq.read_schema(cfg.output).metadata[b"profile.models"])
+    for task, name in cfg.champions.items():
+        champion = client.get_model_version_by_alias(name, "champion")
+        assert versions[task] == {
+            "name": name, "alias": "champion", "version": str(champion.version), "run_id": champion.run_id
+        }  # fmt: skip
+    assert json.loads(sidecar_path(Path(cfg.output)).read_text(encoding="utf-8"))["models"] == versions
+
+
+@pytest.mark.slow
+def test_chunked_profile_equals_one_chunk(profiled, tiny: Path, store: Path, tmp_path: Path) -> None:
+    _, whole, _ = profiled
+    chunked = _profile_cfg(store, tiny, tmp_path / "chunked.parquet", "chunk_users=700")
+    sidecar = build_profile(chunked)
+    assert sidecar["settings"]["chunks"] == 3 and pq.ParquetFile(chunked.output).metadata.num_row_groups == 3
+    pd.testing.assert_frame_equal(pd.read_parquet(chunked.output), whole, check_exact=False, rtol=RTOL)
+
+
+@pytest.mark.slow
+def test_messy_input_is_scored_and_counted(profiled, tiny: Path, store: Path, tmp_path: Path) -> None:
+    _, clean, _ = profiled
+    folder = tmp_path / "messy"
+    shutil.copytree(tiny, folder)
+    calls = pq.read_table(folder / "calls.parquet")
+    pq.write_table(calls.append_column("note", pa.array(["x"] * len(calls))), folder / "calls.parquet")
+    subscribers = pq.read_table(folder / "subscribers.parquet").to_pandas()
+    odd_plan, odd_gender = subscribers["user_id"].iloc[:3], subscribers["user_id"].iloc[3:5]
+    subscribers.loc[subscribers["user_id"].isin(odd_plan), "plan"] = "未知套餐"
+    subscribers.loc[subscribers["user_id"].isin(odd_gender), "gender"] = "未说明"
+    newcomer = subscribers.iloc[[10]].assign(user_id=int(subscribers["user_id"].max()) + 1)
+    subscribers = pd.concat([subscribers, newcomer], ignore_index=True)
+    table = pa.Table.from_pandas(subscribers, schema=EVENT_SCHEMAS["subscribers"], preserve_index=False)
+    pq.write_table(table, folder / "subscribers.parquet")
+
+    cfg = _profile_cfg(store, folder, tmp_path / "messy.parquet", "chunk_users=1000")
+    counts = build_profile(cfg)["counts"]
+    profile = pd.read_parquet(cfg.output)
+    assert len(profile) == len(clean) + 1 and profile["user_id"].is_unique
+    assert counts["extra_columns_ignored"] == 1
+    assert counts["unknown_plan_levels"] == {"未知套餐": 3} and counts["unknown_gender_levels"] == {
+        "未说明": 2
+    }
+    assert counts["users_no_events"] == int(profile["no_events"].sum()) == 1
+    assert profile.set_index("user_id").loc[newcomer["user_id"].iloc[0], "no_events"]
+
+    features = build_behaviour_features(folder, FeatureSpec.from_config(cfg.features.pipeline))
+    plans = [c for c in features if c.startswith("plan_")]
+    assert (features.set_index("user_id").loc[odd_plan, plans] == 0).all().all()  # unknown plan: all 0
+    # everyone left untouched scores as in the clean profile: the extra column changed nothing
+    untouched = ~clean["user_id"].isin([*odd_plan, *odd_gender])
+    mine = profile.set_index("user_id").loc[clean.loc[untouched, "user_id"]].reset_index()
+    expected = clean[untouched].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, expected, check_exact=False, rtol=RTOL, check_dtype=False)
+
+
+@pytest.mark.slow
+def test_cli_writes_the_profile_and_reports_bad_input(tiny: Path, store: Path, tmp_path: Path) -> None:
+    output = tmp_path / "cli" / "profile.parquet"
+    common = [
+        f"paths.mlruns_dir={store / 'mlruns'}",
+        f"paths.cache_dir={store / 'cache'}",
+        "features.titles.labeller=lookup",
+        f"hydra.run.dir={tmp_path / 'hydra'}",
+    ]
+    done = run_cli("src.profile", f"input={tiny}", f"output={output}", "chunk_users=900", *common)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2000 subscribers profiled" in done.stdout
+    assert pq.ParquetFile(output).metadata.num_rows == 2000 and sidecar_path(output).is_file()
+
+    failed = run_cli("src.profile", f"input={tmp_path / 'nowhere'}", f"output={output}.2", *common)
+    assert failed.returncode != 0
+    assert "error: file" in failed.stderr and "input folder not found" in failed.stderr
+    assert "Traceback" not in failed.stderr
