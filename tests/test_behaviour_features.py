@@ -232,6 +232,35 @@ def test_sms_data_and_active_days(features: pd.DataFrame) -> None:
     )
 
 
+def test_activity_rhythm_over_all_traffic(features: pd.DataFrame) -> None:
+    # 4 calls (02, 08, 10, 20 h), 2 SMS (12, 12 h), 3 sessions (09, 12, 18 h); weekend: the two calls
+    check(
+        row(features, 1),
+        {
+            "activity_share_night": 1 / 9, "activity_share_early": 0.0, "activity_share_morning": 1 / 9,
+            "activity_share_work": 5 / 9, "activity_share_evening": 2 / 9, "activity_share_late": 0.0,
+            "activity_weekend_share": 2 / 9,
+        },
+    )  # fmt: skip
+    check(row(features, 3), {"activity_share_work": 1.0, "activity_weekend_share": 0.0})
+
+
+def test_trip_days_and_long_distance_peers(features: pd.DataFrame) -> None:
+    # call days 03-01 (two local calls), 03-05 (intra-province), 03-06 (inter-province);
+    # peers 100 (two local calls), 200 (long distance), 300: one peer in three is long distance
+    check(
+        row(features, 1),
+        {
+            "roam_day_share_local": 1 / 3, "roam_day_share_intra": 1 / 3, "roam_day_share_inter": 1 / 3,
+            "roam_day_share_intl": 0.0, "peer_long_distance_share": 1 / 3,
+        },
+    )  # fmt: skip
+    check(
+        row(features, 3),
+        {"roam_day_share_intl": 1.0, "roam_day_share_local": 0.0, "peer_long_distance_share": 1.0},
+    )
+
+
 def test_sp_orders_by_service_and_category(features: pd.DataFrame) -> None:
     check(
         row(features, 1),
@@ -403,5 +432,7 @@ def test_tiny_simulated_population(tmp_path: Path) -> None:
     called = frame[frame["n_calls"] > 0]
     bands = [f"call_share_{b}" for b in SPEC.hour_bands]  # the bands cover all 24 hours
     np.testing.assert_allclose(called[bands].sum(axis=1), 1.0)
+    active = frame[frame["active_days"] > 0]
+    np.testing.assert_allclose(active[[f"activity_share_{b}" for b in SPEC.hour_bands]].sum(axis=1), 1.0)
     distinct_calls = duckdb.sql(f"SELECT count(*) FROM (SELECT DISTINCT * FROM '{folder}/calls.parquet')")
     assert frame["n_calls"].sum() == distinct_calls.fetchone()[0]  # the window covers the whole history

@@ -44,7 +44,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when a feature's definition changes: it is part of the cache key.
-FEATURES_VERSION = "1"
+FEATURES_VERSION = "2"
 ID = "user_id"
 INPUT_TABLES: tuple[str, ...] = tuple(EVENT_SCHEMAS)  # the eight warehouse tables, not labels
 TS_COLUMN = {
@@ -174,8 +174,9 @@ def _steps(
         ("subscribers", lambda: (agg.subscriber_features(t["subscribers"], spec), {})),
         ("calls", lambda: (agg.call_features(t["calls"], spec), {})),
         ("peers", lambda: (agg.peer_features(t["calls"]), {})),
+        ("roaming_days", lambda: (agg.roaming_day_features(t["calls"], spec), {})),
         ("cells", lambda: (agg.cell_features(t["calls"], t["data_sessions"]), {})),
-        ("activity", lambda: (agg.activity_features(t["calls"], t["sms"], t["data_sessions"]), {})),
+        ("activity", lambda: (agg.activity_features(t["calls"], t["sms"], t["data_sessions"], spec), {})),
         ("sms", lambda: (agg.sms_features(t["sms"]), {})),
         ("data_sessions", lambda: (agg.data_features(t["data_sessions"]), {})),
         ("web_visits", lambda: (_web(t["web_visits"], spec, title_labeller), {})),

@@ -91,12 +91,42 @@ def call_features(calls: ir.Table, spec: FeatureSpec) -> ir.Table:
 
 
 def peer_features(calls: ir.Table) -> ir.Table:
-    """Peer dispersion over calls: distinct peers, peers per call, peer entropy, top-peer share."""
-    peers = _entropy_by_key(calls.filter(calls.peer_id.notnull()), "peer_id", "peer")
+    """Peer dispersion over calls: distinct peers, peers per call, peer entropy, top-peer share, and
+    the share of distinct peers reached long distance (each peer counts once, however often called)."""
+    known = calls.filter(calls.peer_id.notnull())
+    peers = _entropy_by_key(known, "peer_id", "peer")
+    remote = (
+        known.group_by(["user_id", "peer_id"])
+        .aggregate(remote=_.long_distance.fill_null(False).any())
+        .group_by("user_id")
+        .aggregate(peer_long_distance_share=_share(_.remote))
+    )
     totals = calls.group_by("user_id").aggregate(n=_.count())
-    joined = peers.join(totals, "user_id")
+    joined = peers.join(totals, "user_id").join(remote, "user_id")
     per_call = _ratio(joined.n_peers, joined.n).name("peers_per_call")
-    return joined.select("user_id", "n_peers", per_call, "peer_entropy", "top_peer_share")
+    return joined.select(
+        "user_id", "n_peers", per_call, "peer_entropy", "top_peer_share", "peer_long_distance_share"
+    )
+
+
+def roaming_day_features(calls: ir.Table, spec: FeatureSpec) -> ir.Table:
+    """Share of the days with calls on which the user made a call of each roaming type (trip days)."""
+    daily = (
+        calls.mutate(day=calls.start_ts.date())
+        .group_by(["user_id", "day"])
+        .aggregate(
+            **{
+                f"on_{suffix}": (_.roaming_type == value).any()
+                for value, suffix in spec.roaming_types.items()
+            }
+        )
+    )
+    return daily.group_by("user_id").aggregate(
+        **{
+            f"roam_day_share_{suffix}": _share(daily[f"on_{suffix}"])
+            for suffix in spec.roaming_types.values()
+        }
+    )
 
 
 def cell_features(calls: ir.Table, data_sessions: ir.Table) -> ir.Table:
@@ -118,15 +148,23 @@ def cell_features(calls: ir.Table, data_sessions: ir.Table) -> ir.Table:
     return spread.join(daily, "user_id")
 
 
-def activity_features(calls: ir.Table, sms: ir.Table, data_sessions: ir.Table) -> ir.Table:
-    """Days with at least one call, SMS or data session."""
-    days = ibis.union(
-        calls.select("user_id", day=calls.start_ts.date()),
-        sms.select("user_id", day=sms.ts.date()),
-        data_sessions.select("user_id", day=data_sessions.ts.date()),
-        distinct=True,
+def activity_features(calls: ir.Table, sms: ir.Table, data_sessions: ir.Table, spec: FeatureSpec) -> ir.Table:
+    """Over every call, SMS and data session: active days, and the shares by hour band and at weekends
+    (the daily rhythm seen through all traffic, not only the calls)."""
+    events = ibis.union(
+        calls.select("user_id", ts=calls.start_ts),
+        sms.select("user_id", "ts"),
+        data_sessions.select("user_id", "ts"),
+        distinct=False,
     )
-    return days.group_by("user_id").aggregate(active_days=_.count())
+    hour = events.ts.hour()
+    shares = events.group_by("user_id").aggregate(
+        **{f"activity_share_{band}": _share(hour.isin(hours)) for band, hours in spec.hour_bands.items()},
+        activity_weekend_share=_share(events.ts.day_of_week.index() >= 5),
+    )
+    days = events.select("user_id", day=events.ts.date()).distinct()
+    active = days.group_by("user_id").aggregate(active_days=_.count())
+    return active.join(shares, "user_id")
 
 
 def sms_features(sms: ir.Table) -> ir.Table:
