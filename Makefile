@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 INSTALLER ?= uv
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup reproduce test lint reports ui bench clean
+.PHONY: help setup reproduce test lint reports ui occupation-gap bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ reports: setup ## render reports/ from the current MLflow store
 
 ui: setup ## open the MLflow UI on http://127.0.0.1:5000 for the project store
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --default-artifact-root $(CURDIR)/mlruns/artifacts --host 127.0.0.1 --port 5000
+
+occupation-gap: setup ## explain the occupation model's distance to the ceiling (reports/occupation_gap.md)
+	$(PY) -m src.data.simulate.gap
 
 bench: setup ## run the benchmarks and print their figures
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from scipy.special import gammaln
 
@@ -14,30 +16,48 @@ def _log_bernoulli(x: np.ndarray, prob: np.ndarray) -> np.ndarray:
     return np.where(x[:, None], np.log(prob)[None, :], np.log1p(-prob)[None, :])
 
 
-def occupation_posterior(p: Params, pop: Population) -> np.ndarray:
+def occupation_posterior(
+    p: Params,
+    pop: Population,
+    latents: Sequence[str] | None = None,
+    *,
+    use_age: bool = True,
+    use_content_mix: bool = True,
+    use_demographics: bool = True,
+) -> np.ndarray:
     """P(occupation | every latent per-user parameter), shape (n, n_occ).
 
     Occupation acts on the events only through these latents, so no model that sees the
     events can beat this posterior (occupation -> latents -> events is a Markov chain).
+    `latents` (names of `p.latent_names`) and the `use_*` flags condition on a subset only:
+    the others are integrated out, which the gap analysis (`src.data.simulate.gap`) uses.
     """
+    names = list(p.latent_names) if latents is None else list(latents)
+    unknown = sorted(set(names) - set(p.latent_names))
+    if unknown:
+        raise ValueError(f"unknown latent(s) {unknown}; known: {list(p.latent_names)}")
+    keep = np.array([p.idx(name) for name in names], dtype=np.intp)
     n_occ = len(p.occupations)
     cov = np.diag(p.latent_sd**2) + np.outer(p.latent_loading, p.latent_loading)
-    prec = np.linalg.inv(cov)
+    prec = np.linalg.inv(cov[np.ix_(keep, keep)])  # a Gaussian marginal: drop the other rows and columns
     logp = np.tile(np.log(p.shares), (pop.n, 1))
     female = pop.female.astype(float)
     for k in range(n_occ):
-        r = pop.z - p.latent_mean[k] - np.outer(female, p.female_shift)
+        r = (pop.z - p.latent_mean[k] - np.outer(female, p.female_shift))[:, keep]
         logp[:, k] += -0.5 * np.einsum("ij,jk,ik->i", r, prec, r)
-        logp[:, k] += -np.log(p.age_sd[k]) - 0.5 * ((pop.age_raw - p.age_mean[k]) / p.age_sd[k]) ** 2
-        alpha = content_alpha(p, np.full(pop.n, k), pop.age_raw)
-        logp[:, k] += (
-            gammaln(alpha.sum(axis=1))
-            - gammaln(alpha).sum(axis=1)
-            + ((alpha - 1.0) * np.log(pop.pref)).sum(axis=1)
-        )
-    logp += _log_bernoulli(~pop.female, p.p_male)
-    logp += _log_bernoulli(pop.prepaid, p.p_prepaid)
-    logp += _log_bernoulli(pop.nonlocal_, p.p_nonlocal)
+        if use_age:
+            logp[:, k] += -np.log(p.age_sd[k]) - 0.5 * ((pop.age_raw - p.age_mean[k]) / p.age_sd[k]) ** 2
+        if use_content_mix:
+            alpha = content_alpha(p, np.full(pop.n, k), pop.age_raw)
+            logp[:, k] += (
+                gammaln(alpha.sum(axis=1))
+                - gammaln(alpha).sum(axis=1)
+                + ((alpha - 1.0) * np.log(pop.pref)).sum(axis=1)
+            )
+    if use_demographics:
+        logp += _log_bernoulli(~pop.female, p.p_male)
+        logp += _log_bernoulli(pop.prepaid, p.p_prepaid)
+        logp += _log_bernoulli(pop.nonlocal_, p.p_nonlocal)
     logp -= logp.max(axis=1, keepdims=True)
     post = np.exp(logp)
     return post / post.sum(axis=1, keepdims=True)
