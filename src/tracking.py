@@ -93,7 +93,11 @@ class PrepareMlflowStore(Callback):
 
 
 def git_state() -> dict[str, str]:
-    """Commit hash and dirty flag of the project checkout ('unknown' outside git)."""
+    """Commit hash and dirty flag of the project checkout ('unknown' outside git).
+
+    Generated reports (reports/) do not count as changes: `python -m src.report` rewrites them
+    while it runs, and a report should not call its own checkout dirty.
+    """
 
     def git(*args: str) -> str:
         return subprocess.run(
@@ -102,7 +106,7 @@ def git_state() -> dict[str, str]:
 
     try:
         commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)reports"))
     except (OSError, subprocess.SubprocessError):
         return {"git_commit": "unknown", "git_dirty": "unknown"}
     return {"git_commit": commit, "git_dirty": str(dirty).lower()}

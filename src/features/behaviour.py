@@ -44,7 +44,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when a feature's definition changes: it is part of the cache key.
-FEATURES_VERSION = "2"
+FEATURES_VERSION = "3"
 ID = "user_id"
 INPUT_TABLES: tuple[str, ...] = tuple(EVENT_SCHEMAS)  # the eight warehouse tables, not labels
 TS_COLUMN = {
