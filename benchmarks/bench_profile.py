@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_simulate import _tree_rss  # noqa: E402
+from benchmarks.bench_simulate import measure_child  # noqa: E402
 
 
 def missing_champions(mlruns: Path, labeller: str) -> list[str]:
@@ -56,24 +52,7 @@ def run(tables: Path, chunk_users: int, mlruns: Path, labeller: str, out: Path) 
         f"chunk_users={chunk_users}", f"paths.mlruns_dir={mlruns}", f"features.titles.labeller={labeller}",
         "hydra.run.dir=" + str(out / "hydra"),
     ]  # fmt: skip
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak_tree = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak_tree
-        while not stop.is_set():
-            peak_tree = max(peak_tree, _tree_rss(proc.pid))
-            time.sleep(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stderr = proc.stderr.read() if proc.stderr else ""  # drain, so a chatty child never blocks
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    stop.set()
-    sampler.join()
+    status, wall, peak_tree, usage, stderr = measure_child(cmd)
     if status != 0:
         raise SystemExit(f"profile failed (status {status}):\n{stderr[-3000:]}")
     sidecar = json.loads((out / "profile.parquet.json").read_text(encoding="utf-8"))

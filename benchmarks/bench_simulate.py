@@ -48,14 +48,11 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run(n_users: int, days: int, workers: int, chunk_size: int, out: Path, seed: int) -> dict:
-    """Run the CLI in a child process, sampling the process tree's memory while it works."""
-    cmd = [
-        sys.executable, "-m", "src.data.simulate",
-        f"simulate.n_users={n_users}", f"simulate.days={days}", f"simulate.workers={workers}",
-        f"simulate.chunk_size={chunk_size}", f"simulate.name=bench_{n_users}", f"paths.simulated_dir={out}",
-        f"seed={seed}", "hydra.run.dir=" + str(out / "hydra"),
-    ]  # fmt: skip
+def measure_child(cmd: list[str]) -> tuple[int, float, int, object, str]:
+    """Run `cmd` from the project root, sampling its process tree's RSS every 0.2 s.
+
+    Returns (exit status, wall seconds, peak tree RSS in KiB, resource usage, stderr text).
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak_tree = 0
@@ -69,11 +66,23 @@ def run(n_users: int, days: int, workers: int, chunk_size: int, out: Path, seed:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    stderr = proc.stderr.read() if proc.stderr else ""  # drain, so a chatty child never blocks
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     stop.set()
     sampler.join()
-    stderr = proc.stderr.read() if proc.stderr else ""
+    return status, wall, peak_tree, usage, stderr
+
+
+def run(n_users: int, days: int, workers: int, chunk_size: int, out: Path, seed: int) -> dict:
+    """Run the CLI in a child process, sampling the process tree's memory while it works."""
+    cmd = [
+        sys.executable, "-m", "src.data.simulate",
+        f"simulate.n_users={n_users}", f"simulate.days={days}", f"simulate.workers={workers}",
+        f"simulate.chunk_size={chunk_size}", f"simulate.name=bench_{n_users}", f"paths.simulated_dir={out}",
+        f"seed={seed}", "hydra.run.dir=" + str(out / "hydra"),
+    ]  # fmt: skip
+    status, wall, peak_tree, usage, stderr = measure_child(cmd)
     if status != 0:
         raise SystemExit(f"simulator failed (status {status}):\n{stderr[-2000:]}")
     manifest = json.loads((out / f"bench_{n_users}" / "manifest.json").read_text(encoding="utf-8"))

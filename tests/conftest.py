@@ -12,6 +12,7 @@ import pytest
 from omegaconf import DictConfig
 
 from src.config import compose
+from src.data.simulate import simulate
 from src.paths import PROJECT_ROOT
 
 TELCO = PROJECT_ROOT / "data/raw/ibm_telco_customer_churn/Telco-Customer-Churn.csv"
@@ -52,3 +53,11 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subproce
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny simulated population (2,000 users, 14 days), shared read-only by the test modules."""
+    out = tmp_path_factory.mktemp("sim")
+    simulate(compose(["simulate=tiny", f"paths.simulated_dir={out}"], config_name="simulation"))
+    return out / "tiny"

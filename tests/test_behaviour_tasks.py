@@ -11,21 +11,12 @@ import pytest
 from omegaconf import OmegaConf
 
 from src.config import compose
-from src.data.simulate import simulate
 from src.experiment import run as run_experiment
 from src.tasks import channel, content
 from src.tasks.behaviour import ceiling_value, load_occupation
 from src.tasks.content import hit_rates, rule_scores
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny simulated population (2,000 users, 14 days)."""
-    out = tmp_path_factory.mktemp("sim")
-    simulate(compose(["simulate=tiny", f"paths.simulated_dir={out}"], config_name="simulation"))
-    return out / "tiny"
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from omegaconf import OmegaConf
 
 from src.config import compose
 from src.data.errors import DataValidationError
-from src.data.simulate import simulate
 from src.data.simulate.schema import EVENT_SCHEMAS
 from src.errors import ConfigError
 from src.experiment import run as run_experiment
@@ -58,14 +57,6 @@ def _profile_cfg(root: Path, tables: Path, output: Path, *extra: str):
         ],
         config_name="profile",
     )
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny simulated population (2,000 users, 14 days)."""
-    out = tmp_path_factory.mktemp("sim")
-    simulate(compose(["simulate=tiny", f"paths.simulated_dir={out}"], config_name="simulation"))
-    return out / "tiny"
 
 
 @pytest.fixture(scope="module")
