@@ -73,3 +73,16 @@ def test_latent_r2_is_high_for_a_revealed_latent_and_low_for_noise() -> None:
     r2 = latent_r2(features, labels, ["hidden", "seen"], cfg)
     assert list(r2.index) == ["seen", "hidden"]
     assert r2["seen"] > 0.9 and r2["hidden"] < 0.05
+
+
+def test_report_lists_the_oracle_and_the_window_ceiling() -> None:
+    table = pd.DataFrame([("registration data", "", 0.7)], columns=["conditioning on", "latents added", "x"])
+    ceiling = {
+        "oracle_accuracy": 0.9,
+        "oracle_accuracy_vs_observed_label": 0.79,
+        "accuracy": 0.834,
+        "accuracy_vs_observed_label": 0.729,
+    }
+    text = report(pd.Series({"call_rate": 0.9}), table, ceiling)
+    assert "| latent oracle (every latent) | 0.900 | 0.790 |" in text
+    assert "window's realised counts | 0.834 | 0.729 |" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
@@ -12,18 +14,25 @@ from src.data.simulate.events import calls_table, data_table, hour_cdf, sms_tabl
 from src.data.simulate.labels import labels_table
 from src.data.simulate.mess import add_mess
 from src.data.simulate.params import Params
-from src.data.simulate.population import draw_population, subscribers_table
-from src.data.simulate.posterior import content_evidence_hits, occupation_posterior
+from src.data.simulate.population import Population, draw_population, subscribers_table
+from src.data.simulate.posterior import content_evidence_hits, observed_label_posterior, occupation_posterior
 from src.data.simulate.services import sp_orders_table
 from src.data.simulate.streams import block_streams
+from src.data.simulate.window import window_stats
+from src.data.simulate.window_posterior import window_posterior
 
 MESSY_TABLES: tuple[str, ...] = ("calls", "sms", "data_sessions", "web_visits")
 
 
-def generate_block(
+def clean_block(
     p: Params, corpora: Corpora, block: int
-) -> tuple[dict[str, pa.Table], dict[str, np.ndarray]]:
-    """All tables of user block `block` (users block*size+1 ...), plus the arrays behind the ceilings."""
+) -> tuple[Population, dict[str, pa.Table], dict[str, Any], dict[str, np.random.Generator]]:
+    """Users of block `block` (users block*size+1 ...) and their event tables before any mess.
+
+    Also returns the generator's by-products the labels need: web-visit category counts, the
+    explicit-content flag and the contact summary (under "web_counts", "explicit", "summary"),
+    and the block's random streams.
+    """
     size = p.raw["block_size"]
     first = block * size
     n = min(size, p.raw["n_users"] - first)
@@ -38,14 +47,31 @@ def generate_block(
     tables["sp_orders"], explicit = sp_orders_table(p, pop, rng["sp_orders"])
     tables["channel_contacts"], summary = contacts_table(p, pop, corpora, rng["channel_contacts"])
     tables["bills"] = bills_table(p, pop, rng["bills"])
-    posterior = occupation_posterior(p, pop)
-    tables["labels"], truth = labels_table(p, pop, summary, explicit, posterior, rng["labels"])
+    extras = {"web_counts": web_counts, "explicit": explicit, "summary": summary}
+    return pop, tables, extras, rng
+
+
+def generate_block(
+    p: Params, corpora: Corpora, block: int
+) -> tuple[dict[str, pa.Table], dict[str, np.ndarray]]:
+    """All tables of user block `block`, plus the arrays behind the ceilings."""
+    pop, tables, extras, rng = clean_block(p, corpora, block)
+    stats = window_stats(p, pop, tables, extras["web_counts"])
+    posterior = window_posterior(p, pop, stats, rng["ceiling"])
+    tables["labels"], truth = labels_table(
+        p, pop, extras["summary"], extras["explicit"], posterior, rng["labels"]
+    )
+    truth["bayes_observed"] = observed_label_posterior(p, posterior).argmax(axis=1).astype(np.int8)
+    oracle = occupation_posterior(p, pop)
+    truth["oracle"] = oracle.argmax(axis=1).astype(np.int8)
+    truth["oracle_observed"] = observed_label_posterior(p, oracle).argmax(axis=1).astype(np.int8)
     mess = p.raw["mess"]
     for name in MESSY_TABLES:
         tables[name] = add_mess(
             tables[name], mess["duplicate_fraction"], mess["out_of_order_fraction"], rng["mess"]
         )
-    truth.update({f"content_{k}": v for k, v in content_evidence_hits(p, pop, web_counts).items()})
+    hits = content_evidence_hits(p, pop, extras["web_counts"])
+    truth.update({f"content_{k}": v for k, v in hits.items()})
     return tables, truth
 
 

@@ -3,8 +3,10 @@
 1. R² of each latent per-user parameter predicted from the behaviour feature table (LightGBM on the
    first `gap.users` users of the simulated population, scored on a held-out share).
 2. The Bayes accuracy of the simulator's occupation posterior conditioned on more and more: the
-   registration data, then the latents in tiers of that R², then the content mix. A tier the features
-   barely reveal adds accuracy that no event model can reach.
+   registration data, then the latents in tiers of that R², then the content mix (= the latent
+   oracle). A tier the features barely reveal adds accuracy that no event model can reach.
+3. The ceiling the tasks use (`ceilings.json`): the posterior given the window's realised counts
+   instead of the latents that act only through them (`window_posterior`), which lies below the oracle.
 
 CLI: `python -m src.data.simulate.gap [gap.users=…]`; writes `gap.output` (Markdown).
 """
@@ -12,6 +14,7 @@ CLI: `python -m src.data.simulate.gap [gap.users=…]`; writes `gap.output` (Mar
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import time
 from pathlib import Path
@@ -76,16 +79,26 @@ def ablation(p: Params, n_users: int, seed: int, steps: list[tuple[str, list[str
     for label, names in steps:
         latents = latents + names
         rows.append((f"+ latents with {label}", ", ".join(names), accuracy(use_content_mix=False)))
-    rows.append(("+ content mix (= the ceiling)", "", accuracy(use_content_mix=True)))
+    rows.append(("+ content mix (= the latent oracle)", "", accuracy(use_content_mix=True)))
     return pd.DataFrame(rows, columns=["conditioning on", "latents added", "Bayes accuracy"])
 
 
-def report(r2: pd.Series, table: pd.DataFrame) -> str:
-    """Markdown: the R² table and the cumulative ablation."""
+def report(r2: pd.Series, table: pd.DataFrame, ceiling: dict | None = None) -> str:
+    """Markdown: the R² table, the cumulative ablation and (if given) ceilings.json's occupation entry."""
     lines = ["# Occupation: where the ceiling comes from", "", "| latent | R² from features |", "|---|---:|"]
     lines += [f"| {name} | {value:.3f} |" for name, value in r2.items()]
     lines += ["", "| conditioning on | latents added | Bayes accuracy (true label) |", "|---|---|---:|"]
     lines += [f"| {a} | {b} | {c:.3f} |" for a, b, c in table.itertuples(index=False)]
+    if ceiling is not None:
+        lines += [
+            "",
+            "| ceiling of the simulated population (`ceilings.json`) | true label | observed label |",
+            "|---|---:|---:|",
+            f"| latent oracle (every latent) | {ceiling['oracle_accuracy']:.3f} "
+            f"| {ceiling['oracle_accuracy_vs_observed_label']:.3f} |",
+            f"| the ceiling: posterior given the window's realised counts | {ceiling['accuracy']:.3f} "
+            f"| {ceiling['accuracy_vs_observed_label']:.3f} |",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -100,7 +113,8 @@ def run(cfg: DictConfig) -> str:
     labels = pd.read_parquet(folder / "labels.parquet")
     r2 = latent_r2(features, labels, list(p.latent_names), cfg)
     table = ablation(p, int(cfg.gap.users), int(cfg.seed), tiers(r2, list(cfg.gap.r2_tiers)))
-    text = report(r2, table)
+    ceiling = json.loads((folder / "ceilings.json").read_text(encoding="utf-8"))["occupation"]
+    text = report(r2, table, ceiling)
     out = Path(cfg.gap.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -16,7 +16,7 @@ def _log_bernoulli(x: np.ndarray, prob: np.ndarray) -> np.ndarray:
     return np.where(x[:, None], np.log(prob)[None, :], np.log1p(-prob)[None, :])
 
 
-def occupation_posterior(
+def latent_log_joint(
     p: Params,
     pop: Population,
     latents: Sequence[str] | None = None,
@@ -25,12 +25,10 @@ def occupation_posterior(
     use_content_mix: bool = True,
     use_demographics: bool = True,
 ) -> np.ndarray:
-    """P(occupation | every latent per-user parameter), shape (n, n_occ).
+    """log P(occupation) + log p(conditioned latents | occupation), up to a per-user constant; (n, n_occ).
 
-    Occupation acts on the events only through these latents, so no model that sees the
-    events can beat this posterior (occupation -> latents -> events is a Markov chain).
-    `latents` (names of `p.latent_names`) and the `use_*` flags condition on a subset only:
-    the others are integrated out, which the gap analysis (`src.data.simulate.gap`) uses.
+    `latents` (names of `p.latent_names`, all by default) and the `use_*` flags choose what is
+    conditioned on; the other latents are integrated out (a Gaussian marginal).
     """
     names = list(p.latent_names) if latents is None else list(latents)
     unknown = sorted(set(names) - set(p.latent_names))
@@ -58,9 +56,48 @@ def occupation_posterior(
         logp += _log_bernoulli(~pop.female, p.p_male)
         logp += _log_bernoulli(pop.prepaid, p.p_prepaid)
         logp += _log_bernoulli(pop.nonlocal_, p.p_nonlocal)
-    logp -= logp.max(axis=1, keepdims=True)
+    return logp
+
+
+def normalise(logp: np.ndarray) -> np.ndarray:
+    """Rows of unnormalised log probabilities -> probabilities."""
+    logp = logp - logp.max(axis=1, keepdims=True)
     post = np.exp(logp)
     return post / post.sum(axis=1, keepdims=True)
+
+
+def occupation_posterior(
+    p: Params,
+    pop: Population,
+    latents: Sequence[str] | None = None,
+    *,
+    use_age: bool = True,
+    use_content_mix: bool = True,
+    use_demographics: bool = True,
+) -> np.ndarray:
+    """P(occupation | every latent per-user parameter), shape (n, n_occ): the latent oracle.
+
+    Occupation acts on the events only through these latents, so no model that sees the
+    events can beat this posterior (occupation -> latents -> events is a Markov chain).
+    `latents` (names of `p.latent_names`) and the `use_*` flags condition on a subset only:
+    the others are integrated out, which the gap analysis (`src.data.simulate.gap`) uses.
+    The tighter ceiling, given the window's realised statistics, is in `window_posterior`.
+    """
+    logp = latent_log_joint(
+        p, pop, latents, use_age=use_age, use_content_mix=use_content_mix, use_demographics=use_demographics
+    )
+    return normalise(logp)
+
+
+def observed_label_posterior(p: Params, post: np.ndarray) -> np.ndarray:
+    """P(observed, noisy label | ...) from P(true occupation | ...), through the label-noise channel."""
+    noise = float(p.raw["observation"]["label_noise"])
+    channel = np.eye(len(p.occupations))
+    for k, options in enumerate(p.confusable):
+        if options:
+            channel[k, k] = 1.0 - noise
+            np.add.at(channel[k], list(options), noise / len(options))
+    return post @ channel
 
 
 def content_evidence_hits(p: Params, pop: Population, web_counts: np.ndarray) -> dict[str, np.ndarray]:

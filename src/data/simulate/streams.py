@@ -16,6 +16,7 @@ STAGES: tuple[str, ...] = (
     "bills",
     "labels",
     "mess",
+    "ceiling",
 )
 
 

@@ -1,0 +1,257 @@
+"""The occupation ceiling: P(occupation | what the window can reveal), under the simulator's likelihood.
+
+The latent oracle (`posterior.occupation_posterior`) conditions on all 26 latents, including ones
+no event shows (price sensitivity acts on next period's churn only) and ones the window shows only
+through a few counts. This posterior conditions instead on
+
+- the latents that act on the events directly (rates, cells, peers, durations, bills, tenure, SP
+  propensity), registration data and latent age, as the oracle does;
+- for the latents that act only through realised counts, on those counts (`window.WindowStats`),
+  with each latent integrated out: rhythm (hour groups of all traffic), weekend ratio (weekend
+  events), trips (days per location state), remote share (long-distance peers), outgoing share,
+  channel habits (contacts per channel), and the content mix (visited categories and SP services);
+- price sensitivity not at all.
+
+Given these, the events carry no further information about occupation, so no event model can beat
+this posterior either; it is tighter than the oracle. The replaced latents have no activity
+loading, so given occupation they are independent of the rest and of each other: Gauss-Hermite
+quadrature integrates them (a 4-D product rule for the rhythm bumps, 2-D for the two trip shares),
+and Monte Carlo draws from the conjugate Dirichlet posterior integrate the content mix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.special import gammaln, log_expit, logsumexp, xlogy
+
+from src.data.simulate.contacts import channel_rates
+from src.data.simulate.events import day_rates, weekend_days
+from src.data.simulate.params import CHANNELS, Params
+from src.data.simulate.population import Population, content_alpha
+from src.data.simulate.posterior import latent_log_joint, normalise
+from src.data.simulate.window import TIMED_STREAMS, WindowStats
+
+RHYTHM = ("rhythm_early", "rhythm_work", "rhythm_evening", "rhythm_night")
+TRIPS = ("trip_inprov", "trip_interprov")
+HABITS = tuple(f"habit_{c}" for c in CHANNELS)
+# latents replaced by their realised counts, or (price_sens) acting on no event of the window
+INTEGRATED = (*RHYTHM, "weekend_ratio", *TRIPS, "remote_share", "out_share", *HABITS, "price_sens")
+
+
+def gauss_hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes t and log weights for E[f(X)], X ~ N(0, 1): E f ~ sum exp(logw) f(t)."""
+    t, w = np.polynomial.hermite.hermgauss(n)
+    return np.sqrt(2.0) * t, np.log(w / np.sqrt(np.pi))
+
+
+def integrate_latent(
+    p: Params, name: str, log_lik: Callable[[np.ndarray], np.ndarray], nodes: int
+) -> np.ndarray:
+    """log of E[L(z)] over z ~ N(mean[occ], sd) for each occupation; log_lik(x (1, m)) -> (n, m)."""
+    t, logw = gauss_hermite(nodes)
+    j = p.idx(name)
+    cols = [
+        logsumexp(log_lik((mean + p.latent_sd[j] * t)[None, :]) + logw, axis=1)
+        for mean in p.latent_mean[:, j]
+    ]
+    return np.stack(cols, axis=1)
+
+
+def _binomial(successes: np.ndarray, trials: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Log-likelihood of a logit-scale share (constants dropped)."""
+    k, n = successes[:, None], trials[:, None]
+    return lambda x: k * log_expit(x) + (n - k) * log_expit(-x)
+
+
+def habits_term(p: Params, pop: Population, stats: WindowStats, nodes: int) -> np.ndarray:
+    """Channel contacts ~ Poisson(rate without habit * exp(habit) * days / 30), habits integrated."""
+    months = p.raw["days"] / 30.0
+    rate = channel_rates(p, pop)
+    total = np.zeros((pop.n, len(p.occupations)))
+    for c, name in enumerate(HABITS):
+        offset = (np.log(rate[:, c]) - pop.z[:, p.idx(name)] + np.log(months))[:, None]
+        n = stats.contacts[:, c][:, None]
+        total += integrate_latent(
+            p, name, lambda x, n=n, offset=offset: n * (offset + x) - np.exp(offset + x), nodes
+        )
+    return total
+
+
+def trips_term(p: Params, stats: WindowStats, nodes: int, inflate: float) -> np.ndarray:
+    """Days per location state ~ categorical(home, in-province, out-of-province), both shares integrated."""
+    shares, log_weights = shared_grid(p, TRIPS, [nodes, nodes], inflate)
+    p_in = 1.0 / (1.0 + np.exp(-shares[:, 0]))
+    p_out = np.minimum(1.0 / (1.0 + np.exp(-shares[:, 1])), 1.0 - p_in)  # day_state: p_in, p_in + p_inter
+    p_home = np.maximum(1.0 - p_in - p_out, 0.0)
+    home, inprov, outprov = (stats.trip_days[:, i][:, None] for i in range(3))
+    ll = xlogy(home, p_home) + xlogy(inprov, p_in) + xlogy(outprov, p_out)
+    return integrate_on_grid(ll, log_weights)
+
+
+def weekend_term(p: Params, pop: Population, stats: WindowStats, nodes: int) -> np.ndarray:
+    """Weekend events ~ Poisson(ratio * their weekday-rate expectation); the ratio integrated.
+
+    Weekday events do not depend on the ratio, and given both totals the split over streams and
+    days does not either.
+    """
+    weekend = weekend_days(p)
+    r, fraction = p.raw["rates"], p.raw["record_fraction"]
+    ratio = np.exp(pop.z[:, p.idx("weekend_ratio")])
+    unit = (
+        sum(
+            day_rates(p, pop, r[base], latent, fraction[frac])[:, weekend].sum(axis=1)
+            for _, _, base, latent, frac in TIMED_STREAMS
+        )
+        / ratio
+    )
+    n, lam = stats.hour_groups[:, 1].sum(axis=1)[:, None], unit[:, None]
+    return integrate_latent(p, "weekend_ratio", lambda x: n * x - lam * np.exp(x), nodes)
+
+
+def shared_grid(
+    p: Params, names: tuple[str, ...], nodes: list[int], inflate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One product grid for every occupation: points (g, d) and log weights (g, n_occ).
+
+    Gauss-Hermite nodes of N(centre, inflate * sd) per latent, where centre is the population
+    mean; each occupation's prior N(mean[occ], sd) enters through importance weights. The
+    likelihood is then evaluated once per user instead of once per occupation.
+    """
+    js = [p.idx(n) for n in names]
+    sd, centre = p.latent_sd[js], p.shares @ p.latent_mean[:, js]
+    rules = [gauss_hermite(int(m)) for m in nodes]
+    t = np.stack(np.meshgrid(*[r[0] for r in rules], indexing="ij"), axis=-1).reshape(-1, len(names))
+    logw = sum(np.meshgrid(*[r[1] for r in rules], indexing="ij")).ravel()
+    scale = inflate * sd
+    points = centre + scale * t
+    proposal = -0.5 * (t**2).sum(axis=1) - np.log(scale).sum()
+    prior = np.stack(
+        [-0.5 * (((points - mean[js]) / sd) ** 2).sum(axis=1) - np.log(sd).sum() for mean in p.latent_mean],
+        axis=1,
+    )
+    return points, logw[:, None] + prior - proposal[:, None]
+
+
+def integrate_on_grid(log_lik: np.ndarray, log_weights: np.ndarray) -> np.ndarray:
+    """log sum_g w[g, k] L[i, g] for log-likelihoods (n, g) and log weights (g, n_occ) -> (n, n_occ)."""
+    top = log_lik.max(axis=1, keepdims=True)
+    wmax = log_weights.max(axis=0, keepdims=True)
+    return top + wmax + np.log(np.exp(log_lik - top) @ np.exp(log_weights - wmax))
+
+
+def _rhythm_proposal(p: Params, stats: WindowStats, inflate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-user centre and scale (n, 4) of the rhythm grid: a count-based estimate shrunk to the prior.
+
+    Only where the grid sits depends on it; the integral is importance-weighted, so any centre gives
+    the same answer with enough nodes, and a centre near the likelihood's peak needs few nodes.
+    """
+    js = [p.idx(n) for n in RHYTHM]
+    sd, centre = p.latent_sd[js], p.shares @ p.latent_mean[:, js]
+    share = np.array([p.hour_shares[m].sum() for m in p.rhythm_masks])
+    other = p.hour_shares[~p.rhythm_masks.any(0)].sum()
+    weekday, weekend = stats.hour_groups[:, 0], stats.hour_groups[:, 1]
+    counts = weekday[:, :4] + weekend[:, :4]
+    counts[:, 1] = weekday[:, 1]  # the work bump shows on weekdays only
+    base = weekday[:, 4:5] + weekend[:, 4:5]
+    estimate = np.log((counts + 0.5) / share) - np.log((base + 0.5) / other)
+    noise = 1.0 / (counts + 0.5) + 1.0 / (base + 0.5)
+    precision = 1.0 / noise + 1.0 / sd**2
+    mean = (estimate / noise + centre / sd**2) / precision
+    return mean, inflate / np.sqrt(precision)
+
+
+def rhythm_term(
+    p: Params, stats: WindowStats, nodes: list[int], inflate: float, chunk: int = 250
+) -> np.ndarray:
+    """Hour groups of all traffic ~ multinomial(hour shares x exp(bump)); the four bumps integrated.
+
+    Gauss-Hermite product rule on a per-user grid (`_rhythm_proposal`), importance-weighted by each
+    occupation's prior.
+    """
+    js = [p.idx(n) for n in RHYTHM]
+    sd, means = p.latent_sd[js], p.latent_mean[:, js]
+    rules = [gauss_hermite(int(m)) for m in nodes]
+    t = np.stack(np.meshgrid(*[r[0] for r in rules], indexing="ij"), axis=-1).reshape(-1, len(RHYTHM))
+    logw = sum(np.meshgrid(*[r[1] for r in rules], indexing="ij")).ravel()
+    share = np.array([p.hour_shares[m].sum() for m in p.rhythm_masks])
+    other = p.hour_shares[~p.rhythm_masks.any(0)].sum()
+    weekend_share = share.copy()
+    weekend_share[1] = 0.0  # the office bump is a weekday habit (events.hour_cdf): its hours join `other`
+    weekend_other = other + share[1]
+    centre, scale = _rhythm_proposal(p, stats, inflate)
+    out = np.empty((len(centre), len(p.occupations)))
+    for lo in range(0, len(centre), chunk):
+        hours = stats.hour_groups[lo : lo + chunk]
+        m, s = centre[lo : lo + chunk, None, :], scale[lo : lo + chunk, None, :]
+        bump = m + s * t  # (c, g, 4)
+        e = np.exp(bump)
+        # multinomial log-likelihood up to a per-user constant: sum_g n_g b_g - N log(sum_g share_g e^b_g)
+        weekday_counts, weekend_counts = hours[:, 0, :4].copy(), hours[:, 1, :4].copy()
+        weekend_counts[:, 1] = 0
+        ll = np.einsum("cgk,ck->cg", bump, weekday_counts + weekend_counts)
+        ll -= hours[:, 0].sum(axis=1)[:, None] * np.log(other + e @ share)
+        ll -= hours[:, 1].sum(axis=1)[:, None] * np.log(weekend_other + e @ weekend_share)
+        # log N(bump; mean_k, sd) - log proposal N(bump; m, s), for every occupation at once
+        z = bump / sd
+        quad = (
+            -0.5 * (z**2).sum(axis=2)[:, :, None] + z @ (means / sd).T - 0.5 * ((means / sd) ** 2).sum(axis=1)
+        )
+        proposal = -0.5 * (t**2).sum(axis=1) - np.log(s).sum(axis=2)  # (c, g)
+        total = (ll + logw - proposal)[:, :, None] + quad  # (c, g, k); the sd normaliser is common
+        top = total.max(axis=1, keepdims=True)
+        out[lo : lo + chunk] = top[:, 0, :] + np.log(np.exp(total - top).sum(axis=1))
+    return out
+
+
+def content_term(
+    p: Params, pop: Population, stats: WindowStats, draws: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Visited categories ~ multinomial(mix), SP services ~ Bernoulli(mix, SP propensity); the mix integrated.
+
+    Dirichlet-multinomial evidence of the visits, times the mean SP likelihood over draws from the
+    mix's conjugate posterior Dirichlet(alpha + visits).
+    """
+    sp = p.raw["sp"]
+    take_up = np.array([s["take_up"] for s in sp["services"]])
+    cats = [None if s["category"] is None else p.categories.index(s["category"]) for s in sp["services"]]
+    prop = np.exp(pop.z[:, p.idx("sp_propensity")])[:, None, None]
+    visits = stats.web_categories
+    cols = []
+    for k in range(len(p.occupations)):
+        alpha = content_alpha(p, np.full(pop.n, k), pop.age_raw)
+        post = alpha + visits
+        evidence = gammaln(alpha.sum(1)) - gammaln(post.sum(1)) + (gammaln(post) - gammaln(alpha)).sum(1)
+        g = rng.gamma(np.repeat(post[:, None, :], draws, axis=1))
+        mix = np.maximum(g / g.sum(axis=2, keepdims=True), 1e-9)
+        affinity = np.stack(
+            [
+                np.ones(mix.shape[:2])
+                if c is None
+                else (len(p.categories) * mix[:, :, c]) ** sp["pref_power"]
+                for c in cats
+            ],
+            axis=2,
+        )
+        rate = take_up * prop * affinity  # (n, draws, services): P(charged) = 1 - exp(-rate)
+        ll = np.where(stats.sp_services[:, None, :], np.log(-np.expm1(-np.maximum(rate, 1e-300))), -rate).sum(
+            axis=2
+        )
+        cols.append(evidence + logsumexp(ll, axis=1) - np.log(draws))
+    return np.stack(cols, axis=1)
+
+
+def window_posterior(p: Params, pop: Population, stats: WindowStats, rng: np.random.Generator) -> np.ndarray:
+    """P(occupation | registration, directly acting latents, the window's realised counts), (n, n_occ)."""
+    q = p.raw["ceiling"]
+    direct = [n for n in p.latent_names if n not in INTEGRATED]
+    logp = latent_log_joint(p, pop, direct, use_content_mix=False)
+    logp += rhythm_term(p, stats, list(q["rhythm_nodes"]), q["rhythm_inflate"])
+    logp += weekend_term(p, pop, stats, q["nodes"])
+    logp += trips_term(p, stats, q["trip_nodes"], q["trip_inflate"])
+    logp += integrate_latent(p, "remote_share", _binomial(stats.remote_peers, stats.peers), q["nodes"])
+    logp += integrate_latent(p, "out_share", _binomial(stats.outgoing, stats.directed), q["nodes"])
+    logp += habits_term(p, pop, stats, q["nodes"])
+    logp += content_term(p, pop, stats, q["content_draws"], rng)
+    return normalise(logp)
