@@ -55,6 +55,29 @@ def test_occupation_uses_observed_users_and_logs_its_ceiling(make) -> None:
     )
     assert 0.0 <= metrics["test_accuracy_true_label"] <= 1.0
     assert metrics["test_accuracy"] > metrics["test_majority_accuracy"]  # behaviour tells occupations apart
+    gap = metrics["test_gap_to_ceiling_accuracy"]
+    assert gap == pytest.approx(metrics["test_ceiling_accuracy"] - metrics["test_accuracy"])
+    assert metrics["test_gap_to_ceiling_accuracy_lo"] <= gap <= metrics["test_gap_to_ceiling_accuracy_hi"]
+
+
+def test_paired_ceiling_gap_on_known_predictions() -> None:
+    """Ceiling right on 8 of 10 test users, model on 5: gap 0.3, and the interval brackets it."""
+    from types import SimpleNamespace
+
+    from src.tasks.behaviour import paired_ceiling_gap
+
+    y = pd.Series(list("abababababxx"))
+    ceiling = pd.Series(list("abababab") + list("ba") + list("xx"))
+    model = np.array(["a"] * 10)  # right on the 5 "a" users
+    data = SimpleNamespace(y=y, X=pd.DataFrame({"f": range(12)}), extras={"ceiling_prediction": ceiling})
+    split = SimpleNamespace(test=np.arange(10))
+    pipeline = SimpleNamespace(predict=lambda X: model[: len(X)])
+    cfg = OmegaConf.create({"seed": 0, "evaluation": {"n_bootstrap": 500, "ci_level": 0.95}})
+    metrics: dict[str, float] = {}
+    paired_ceiling_gap(cfg=cfg, data=data, split=split, pipeline=pipeline, metrics=metrics)
+    assert metrics["test_ceiling_accuracy"] == pytest.approx(0.8)
+    assert metrics["test_gap_to_ceiling_accuracy"] == pytest.approx(0.8 - 0.5)
+    assert metrics["test_gap_to_ceiling_accuracy_lo"] < 0.3 < metrics["test_gap_to_ceiling_accuracy_hi"]
 
 
 def test_churn_sim_has_the_churn_metrics(make) -> None:

@@ -214,3 +214,21 @@ def test_report_screenshot_in_headless_chromium(
         histogram = gray.histogram()
         dark = sum(histogram[:128])  # text, table rules and the chart's bars
         assert dark > 0.01 * gray.size[0] * gray.size[1], "the screenshot is blank"
+
+
+def test_comparison_table_shows_the_paired_gap_to_the_ceiling() -> None:
+    runs = pd.DataFrame(
+        {
+            "run_id": ["aaaaaaaaaa", "bbbbbbbbbb"],
+            "tags.model": ["lightgbm", "majority"],
+            "metrics.test_accuracy": [0.69, 0.24],
+            "metrics.ceiling_accuracy": [0.729, 0.729],
+            "metrics.gap_to_ceiling_accuracy": [0.039, 0.489],
+            "metrics.test_gap_to_ceiling_accuracy": [0.041, float("nan")],
+            "metrics.test_gap_to_ceiling_accuracy_lo": [0.029, float("nan")],
+            "metrics.test_gap_to_ceiling_accuracy_hi": [0.053, float("nan")],
+        }
+    )
+    table = tables.comparison_table(runs, [])
+    assert table["ceiling (accuracy)"].tolist() == ["0.729", "0.729"]
+    assert table["gap on the same test users [95% CI]"].tolist() == ["0.041 [0.029, 0.053]", "–"]

@@ -103,6 +103,9 @@ def comparison_table(runs: pd.DataFrame, claims: list[Claim]) -> pd.DataFrame:
     if any(c != "–" for c in ceilings):
         table[f"ceiling ({top_metric})"] = ceilings
         table["gap to ceiling"] = gaps
+    paired = f"gap_to_ceiling_{top_metric}"  # ceiling scored on the run's own test users (occupation)
+    if f"metrics.test_{paired}" in runs and runs[f"metrics.test_{paired}"].notna().any():
+        table["gap on the same test users [95% CI]"] = metric_with_interval(runs, paired).to_numpy()
     table["run"] = runs["run_id"].str[:8].to_numpy()
     return table
 

@@ -158,12 +158,15 @@ def _task_data(frame: pd.DataFrame, y: pd.Series, folder: Path, cfg: DictConfig,
 def load_occupation(cfg: DictConfig) -> TaskData:
     """Users whose occupation is observed -> their observed (noisy) occupation label."""
     features, folder = behaviour_features(cfg)
-    labels = read_labels(folder, cfg, ["occupation_observed", "observed_occupation", "occupation"])
+    labels = read_labels(
+        folder, cfg, ["occupation_observed", "observed_occupation", "occupation", "bayes_observed_occupation"]
+    )
     rows = features.merge(labels, on=ID, how="inner", validate="one_to_one")
     rows = rows[rows["occupation_observed"].astype(bool)]
     y = rows["observed_occupation"].astype("str").rename("occupation")
     data = _task_data(rows[features.columns], y, folder, cfg)
     data.extras["true_label"] = rows["occupation"].astype("str").reset_index(drop=True)
+    data.extras["ceiling_prediction"] = rows["bayes_observed_occupation"].astype("str").reset_index(drop=True)
     data.quarantine["occupation_not_observed"] = int(len(features) - len(rows))
     return data
 
@@ -195,3 +198,29 @@ def true_label_accuracy(
         return
     predicted = pipeline.predict(data.X.iloc[split.test])
     metrics["test_accuracy_true_label"] = float(np.mean(predicted == truth.iloc[split.test].to_numpy()))
+
+
+def paired_ceiling_gap(
+    cfg: DictConfig, data: TaskData, split: Any, pipeline: Any, metrics: dict[str, float], **_: Any
+) -> None:
+    """The ceiling on the run's own test users and the paired gap to it, with a bootstrap interval.
+
+    `test_ceiling_accuracy`: the simulator's Bayes decision scored like the model (same users, same
+    labels); `test_gap_to_ceiling_accuracy` = ceiling - model accuracy on those users, its `_lo`/`_hi`
+    from resampling the users (both scores move together, so the interval is narrower than either's).
+    """
+    ceiling = data.extras.get("ceiling_prediction")
+    if ceiling is None:
+        return
+    truth = data.y.iloc[split.test].to_numpy()
+    model_hit = pipeline.predict(data.X.iloc[split.test]) == truth
+    ceiling_hit = ceiling.iloc[split.test].to_numpy() == truth
+    difference = ceiling_hit.astype(float) - model_hit.astype(float)
+    rng = np.random.default_rng(int(cfg.seed))
+    n = len(difference)
+    draws = [difference[rng.integers(0, n, size=n)].mean() for _ in range(int(cfg.evaluation.n_bootstrap))]
+    alpha = (1.0 - float(cfg.evaluation.ci_level)) / 2.0
+    metrics["test_ceiling_accuracy"] = float(ceiling_hit.mean())
+    metrics["test_gap_to_ceiling_accuracy"] = float(difference.mean())
+    metrics["test_gap_to_ceiling_accuracy_lo"] = float(np.quantile(draws, alpha))
+    metrics["test_gap_to_ceiling_accuracy_hi"] = float(np.quantile(draws, 1.0 - alpha))

@@ -61,7 +61,6 @@ def generate_block(
     tables["labels"], truth = labels_table(
         p, pop, extras["summary"], extras["explicit"], posterior, rng["labels"]
     )
-    truth["bayes_observed"] = observed_label_posterior(p, posterior).argmax(axis=1).astype(np.int8)
     oracle = occupation_posterior(p, pop)
     truth["oracle"] = oracle.argmax(axis=1).astype(np.int8)
     truth["oracle_observed"] = observed_label_posterior(p, oracle).argmax(axis=1).astype(np.int8)

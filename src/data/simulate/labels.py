@@ -8,6 +8,7 @@ import pyarrow as pa
 from src.data.simulate.contacts import ContactSummary, next_channel_probability
 from src.data.simulate.params import CHANNELS, Params
 from src.data.simulate.population import Population, _sigmoid
+from src.data.simulate.posterior import observed_label_posterior
 from src.data.simulate.schema import labels_schema
 
 
@@ -59,6 +60,7 @@ def labels_table(
     p_churn = churn_probability(p, pop, summary)
     churned = (rng.random(pop.n) < p_churn).astype(np.int8)
     bayes = posterior.argmax(axis=1)
+    bayes_observed = observed_label_posterior(p, posterior).argmax(axis=1)  # decision for the noisy label
     cols: dict[str, pa.Array] = {
         "user_id": pa.array(pop.user_id),
         "occupation": occ_names.take(pa.array(pop.occ)),
@@ -76,6 +78,7 @@ def labels_table(
     cols["p_churn"] = pa.array(p_churn)
     cols["bayes_occupation"] = occ_names.take(pa.array(bayes))
     cols["p_bayes_occupation"] = pa.array(posterior.max(axis=1))
+    cols["bayes_observed_occupation"] = occ_names.take(pa.array(bayes_observed))
     cols["latent_age"] = pa.array(pop.age_raw)
     cols["latent_female"] = pa.array(pop.female)
     cols["latent_nonlocal"] = pa.array(pop.nonlocal_)
@@ -90,6 +93,7 @@ def labels_table(
     truth = {
         "occ": pop.occ.astype(np.int8),
         "bayes": bayes.astype(np.int8),
+        "bayes_observed": bayes_observed.astype(np.int8),
         "observed": observed,
         "noisy": noisy.astype(np.int8),
         "p_next": p_next.astype(np.float32),

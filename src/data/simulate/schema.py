@@ -83,6 +83,7 @@ def labels_schema(categories: tuple[str, ...], latent_names: tuple[str, ...]) ->
         ("p_churn", pa.float64()),
         ("bayes_occupation", pa.string()),
         ("p_bayes_occupation", pa.float64()),
+        ("bayes_observed_occupation", pa.string()),
         ("latent_age", pa.float64()),
         ("latent_female", pa.bool_()),
         ("latent_nonlocal", pa.bool_()),
