@@ -67,26 +67,17 @@ def normalise(logp: np.ndarray) -> np.ndarray:
 
 
 def occupation_posterior(
-    p: Params,
-    pop: Population,
-    latents: Sequence[str] | None = None,
-    *,
-    use_age: bool = True,
-    use_content_mix: bool = True,
-    use_demographics: bool = True,
+    p: Params, pop: Population, latents: Sequence[str] | None = None, **conditioning: bool
 ) -> np.ndarray:
     """P(occupation | every latent per-user parameter), shape (n, n_occ): the latent oracle.
 
     Occupation acts on the events only through these latents, so no model that sees the
     events can beat this posterior (occupation -> latents -> events is a Markov chain).
-    `latents` (names of `p.latent_names`) and the `use_*` flags condition on a subset only:
+    `latents` and the `use_*` flags of `latent_log_joint` condition on a subset only:
     the others are integrated out, which the gap analysis (`src.data.simulate.gap`) uses.
     The tighter ceiling, given the window's realised statistics, is in `window_posterior`.
     """
-    logp = latent_log_joint(
-        p, pop, latents, use_age=use_age, use_content_mix=use_content_mix, use_demographics=use_demographics
-    )
-    return normalise(logp)
+    return normalise(latent_log_joint(p, pop, latents, **conditioning))
 
 
 def observed_label_posterior(p: Params, post: np.ndarray) -> np.ndarray:

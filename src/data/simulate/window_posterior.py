@@ -141,6 +141,11 @@ def integrate_on_grid(log_lik: np.ndarray, log_weights: np.ndarray) -> np.ndarra
     return top + wmax + np.log(np.exp(log_lik - top) @ np.exp(log_weights - wmax))
 
 
+def hour_group_shares(p: Params) -> tuple[np.ndarray, float]:
+    """Population hour-of-day share of each rhythm group (early, work, evening, night) and of the rest."""
+    return np.array([p.hour_shares[m].sum() for m in p.rhythm_masks]), float(p.hour_shares[~p.rhythm_masks.any(0)].sum())
+
+
 def _rhythm_proposal(p: Params, stats: WindowStats, inflate: float) -> tuple[np.ndarray, np.ndarray]:
     """Per-user centre and scale (n, 4) of the rhythm grid: a count-based estimate shrunk to the prior.
 
@@ -149,8 +154,7 @@ def _rhythm_proposal(p: Params, stats: WindowStats, inflate: float) -> tuple[np.
     """
     js = [p.idx(n) for n in RHYTHM]
     sd, centre = p.latent_sd[js], p.shares @ p.latent_mean[:, js]
-    share = np.array([p.hour_shares[m].sum() for m in p.rhythm_masks])
-    other = p.hour_shares[~p.rhythm_masks.any(0)].sum()
+    share, other = hour_group_shares(p)
     weekday, weekend = stats.hour_groups[:, 0], stats.hour_groups[:, 1]
     counts = weekday[:, :4] + weekend[:, :4]
     counts[:, 1] = weekday[:, 1]  # the work bump shows on weekdays only
@@ -175,8 +179,7 @@ def rhythm_term(
     rules = [gauss_hermite(int(m)) for m in nodes]
     t = np.stack(np.meshgrid(*[r[0] for r in rules], indexing="ij"), axis=-1).reshape(-1, len(RHYTHM))
     logw = sum(np.meshgrid(*[r[1] for r in rules], indexing="ij")).ravel()
-    share = np.array([p.hour_shares[m].sum() for m in p.rhythm_masks])
-    other = p.hour_shares[~p.rhythm_masks.any(0)].sum()
+    share, other = hour_group_shares(p)
     weekend_share = share.copy()
     weekend_share[1] = 0.0  # the office bump is a weekday habit (events.hour_cdf): its hours join `other`
     weekend_other = other + share[1]
