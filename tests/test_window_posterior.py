@@ -17,6 +17,7 @@ from src.data.simulate.window import hour_group_of_hour, window_stats
 from src.data.simulate.window_posterior import (
     gauss_hermite,
     integrate_latent,
+    product_rule,
     rhythm_term,
     trips_term,
     window_posterior,
@@ -85,6 +86,14 @@ def test_gauss_hermite_integrates_a_lognormal_mean() -> None:
     t, logw = gauss_hermite(24)
     for c in (0.5, 1.0, 2.0):
         assert np.exp(logw) @ np.exp(c * t) == pytest.approx(np.exp(c**2 / 2), rel=1e-9)
+
+
+def test_product_rule_integrates_moments_of_a_normal_vector() -> None:
+    t, logw = product_rule([3, 5])
+    w = np.exp(logw)
+    assert t.shape == (15, 2) and w.sum() == pytest.approx(1.0)
+    assert w @ (t**2).sum(axis=1) == pytest.approx(2.0)  # E[X1^2 + X2^2]
+    assert w @ (t[:, 0] ** 2 * t[:, 1] ** 4) == pytest.approx(3.0)  # E[X1^2] E[X2^4]
 
 
 def test_integrate_latent_matches_the_closed_form(params: Params) -> None:

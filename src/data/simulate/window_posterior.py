@@ -46,6 +46,14 @@ def gauss_hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sqrt(2.0) * t, np.log(w / np.sqrt(np.pi))
 
 
+def product_rule(nodes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Hermite product rule for a standard normal vector: points (g, d) and log weights (g,)."""
+    rules = [gauss_hermite(int(m)) for m in nodes]
+    t = np.stack(np.meshgrid(*[r[0] for r in rules], indexing="ij"), axis=-1).reshape(-1, len(rules))
+    logw = sum(np.meshgrid(*[r[1] for r in rules], indexing="ij")).ravel()
+    return t, logw
+
+
 def integrate_latent(
     p: Params, name: str, log_lik: Callable[[np.ndarray], np.ndarray], nodes: int
 ) -> np.ndarray:
@@ -121,9 +129,7 @@ def shared_grid(
     """
     js = [p.idx(n) for n in names]
     sd, centre = p.latent_sd[js], p.shares @ p.latent_mean[:, js]
-    rules = [gauss_hermite(int(m)) for m in nodes]
-    t = np.stack(np.meshgrid(*[r[0] for r in rules], indexing="ij"), axis=-1).reshape(-1, len(names))
-    logw = sum(np.meshgrid(*[r[1] for r in rules], indexing="ij")).ravel()
+    t, logw = product_rule(nodes)
     scale = inflate * sd
     points = centre + scale * t
     proposal = -0.5 * (t**2).sum(axis=1) - np.log(scale).sum()
@@ -176,9 +182,7 @@ def rhythm_term(
     """
     js = [p.idx(n) for n in RHYTHM]
     sd, means = p.latent_sd[js], p.latent_mean[:, js]
-    rules = [gauss_hermite(int(m)) for m in nodes]
-    t = np.stack(np.meshgrid(*[r[0] for r in rules], indexing="ij"), axis=-1).reshape(-1, len(RHYTHM))
-    logw = sum(np.meshgrid(*[r[1] for r in rules], indexing="ij")).ravel()
+    t, logw = product_rule(nodes)
     share, other = hour_group_shares(p)
     weekend_share = share.copy()
     weekend_share[1] = 0.0  # the office bump is a weekday habit (events.hour_cdf): its hours join `other`
