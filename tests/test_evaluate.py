@@ -118,3 +118,13 @@ def test_selection_fits_on_train_scores_on_validation_and_never_sees_test():
     assert selection.best_params == {"k": 1}  # majority 'b' beats always-'a' on validation
     assert _Recorder.seen == set(split.train)
     assert list(selection.table.columns) == ["k", "val_accuracy"]
+
+
+def test_mean_interval_brackets_the_mean_and_is_seeded() -> None:
+    from src.models.bootstrap import mean_interval
+
+    values = np.r_[np.ones(30), np.zeros(70)]
+    low, high = mean_interval(values, 500, 0.95, seed=3)
+    assert low < 0.3 < high and high - low < 0.25
+    assert mean_interval(values, 500, 0.95, seed=3) == (low, high)
+    assert mean_interval(np.full(20, 0.5), 100, 0.95, seed=0) == (0.5, 0.5)

@@ -143,3 +143,13 @@ def mean_roc_auc_interval(
         draws.append(np.nanmean([r.roc_auc(weights) for r in ranked]))
     alpha = (1.0 - level) / 2.0
     return float(np.nanquantile(draws, alpha)), float(np.nanquantile(draws, 1.0 - alpha))
+
+
+def mean_interval(values: np.ndarray, n_boot: int, level: float, seed: int) -> tuple[float, float]:
+    """Percentile interval of the mean of per-row values (e.g. paired differences) over row resamples."""
+    values = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    n = len(values)
+    draws = [values[rng.integers(0, n, size=n)].mean() for _ in range(n_boot)]
+    alpha = (1.0 - level) / 2.0
+    return float(np.quantile(draws, alpha)), float(np.quantile(draws, 1.0 - alpha))

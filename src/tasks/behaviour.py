@@ -17,6 +17,7 @@ from src.errors import ConfigError
 from src.features.behaviour import INPUT_TABLES
 from src.features.behaviour_cache import cached_behaviour_features
 from src.features.behaviour_spec import FeatureSpec
+from src.models.bootstrap import mean_interval
 from src.tasks.base import TaskData
 
 log = logging.getLogger(__name__)
@@ -216,11 +217,9 @@ def paired_ceiling_gap(
     model_hit = pipeline.predict(data.X.iloc[split.test]) == truth
     ceiling_hit = ceiling.iloc[split.test].to_numpy() == truth
     difference = ceiling_hit.astype(float) - model_hit.astype(float)
-    rng = np.random.default_rng(int(cfg.seed))
-    n = len(difference)
-    draws = [difference[rng.integers(0, n, size=n)].mean() for _ in range(int(cfg.evaluation.n_bootstrap))]
-    alpha = (1.0 - float(cfg.evaluation.ci_level)) / 2.0
+    low, high = mean_interval(
+        difference, int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed)
+    )
     metrics["test_ceiling_accuracy"] = float(ceiling_hit.mean())
     metrics["test_gap_to_ceiling_accuracy"] = float(difference.mean())
-    metrics["test_gap_to_ceiling_accuracy_lo"] = float(np.quantile(draws, alpha))
-    metrics["test_gap_to_ceiling_accuracy_hi"] = float(np.quantile(draws, 1.0 - alpha))
+    metrics["test_gap_to_ceiling_accuracy_lo"], metrics["test_gap_to_ceiling_accuracy_hi"] = low, high

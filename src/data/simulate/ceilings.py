@@ -42,25 +42,29 @@ def compute_ceilings(p: Params, truth: dict[str, np.ndarray]) -> dict:
 
     bayes, bayes_obs = truth["bayes"], truth["bayes_observed"]
     oracle, oracle_obs = truth["oracle"], truth["oracle_observed"]
+    accuracy, macro_f1 = scores(occ, bayes)
+    accuracy_obs, macro_f1_obs = scores(noisy[observed], bayes_obs[observed])
+    oracle_accuracy, oracle_macro_f1 = scores(occ, oracle)
+    oracle_accuracy_obs, oracle_macro_f1_obs = scores(noisy[observed], oracle_obs[observed])
     occupation = {
         "method": (
             "Bayes posterior given registration data, the latents that act on events directly and the "
             "window's realised counts for the others (window_posterior; upper bound for event models)"
         ),
-        "accuracy": scores(occ, bayes)[0],
-        "macro_f1": scores(occ, bayes)[1],
+        "accuracy": accuracy,
+        "macro_f1": macro_f1,
         "f1_per_class": dict(
             zip(p.occupations, map(float, f1_score(occ, bayes, average=None, labels=labels)), strict=True)
         ),
         "observed_share": float(observed.mean()),
         # observed labels: the Bayes decision for the noisy label (posterior through the noise channel)
-        "accuracy_vs_observed_label": scores(noisy[observed], bayes_obs[observed])[0],
-        "macro_f1_vs_observed_label": scores(noisy[observed], bayes_obs[observed])[1],
+        "accuracy_vs_observed_label": accuracy_obs,
+        "macro_f1_vs_observed_label": macro_f1_obs,
         "oracle_method": "Bayes posterior given every latent parameter (looser upper bound)",
-        "oracle_accuracy": scores(occ, oracle)[0],
-        "oracle_macro_f1": scores(occ, oracle)[1],
-        "oracle_accuracy_vs_observed_label": scores(noisy[observed], oracle_obs[observed])[0],
-        "oracle_macro_f1_vs_observed_label": scores(noisy[observed], oracle_obs[observed])[1],
+        "oracle_accuracy": oracle_accuracy,
+        "oracle_macro_f1": oracle_macro_f1,
+        "oracle_accuracy_vs_observed_label": oracle_accuracy_obs,
+        "oracle_macro_f1_vs_observed_label": oracle_macro_f1_obs,
         "observed_label_accuracy": float(accuracy_score(occ[observed], noisy[observed])),
         "majority_class_accuracy": float(np.bincount(occ).max() / len(occ)),
     }

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import gammaln, log_expit, logsumexp, xlogy
+from scipy.special import expit, gammaln, log_expit, logsumexp, xlogy
 
 from src.data.simulate.contacts import channel_rates
 from src.data.simulate.events import day_rates, weekend_days
@@ -90,8 +90,8 @@ def habits_term(p: Params, pop: Population, stats: WindowStats, nodes: int) -> n
 def trips_term(p: Params, stats: WindowStats, nodes: int, inflate: float) -> np.ndarray:
     """Days per location state ~ categorical(home, in-province, out-of-province), both shares integrated."""
     shares, log_weights = shared_grid(p, TRIPS, [nodes, nodes], inflate)
-    p_in = 1.0 / (1.0 + np.exp(-shares[:, 0]))
-    p_out = np.minimum(1.0 / (1.0 + np.exp(-shares[:, 1])), 1.0 - p_in)  # day_state: p_in, p_in + p_inter
+    p_in = expit(shares[:, 0])
+    p_out = np.minimum(expit(shares[:, 1]), 1.0 - p_in)  # day_state: p_in, p_in + p_inter
     p_home = np.maximum(1.0 - p_in - p_out, 0.0)
     home, inprov, outprov = (stats.trip_days[:, i][:, None] for i in range(3))
     ll = xlogy(home, p_home) + xlogy(inprov, p_in) + xlogy(outprov, p_out)
@@ -207,8 +207,7 @@ def rhythm_term(
         )
         proposal = -0.5 * (t**2).sum(axis=1) - np.log(s).sum(axis=2)  # (c, g)
         total = (ll + logw - proposal)[:, :, None] + quad  # (c, g, k); the sd normaliser is common
-        top = total.max(axis=1, keepdims=True)
-        out[lo : lo + chunk] = top[:, 0, :] + np.log(np.exp(total - top).sum(axis=1))
+        out[lo : lo + chunk] = logsumexp(total, axis=1)
     return out
 
 
