@@ -1,31 +1,46 @@
-"""One experiment: load the task, select on validation, score test once, log and register."""
+"""The one experiment lifecycle: seed, load, split, select on validation, refit, evaluate, log, register.
+
+Tasks plug in through `TaskPlugin` (docs/architecture.md); evaluation computes `RunResults` and
+`log_results` alone writes them to MLflow.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
+import tempfile
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
+import mlflow
 import numpy as np
 import pandas as pd
-from hydra.utils import get_method, instantiate
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
+from tqdm import tqdm
 
-from src.errors import ConfigError, IncompatibleModel
+from src import tracking
+from src.data.task_data import TaskData, check_targets
+from src.errors import ConfigError, IncompatibleModel, ProfilingError
+from src.models import registry
 from src.models.evaluate import (
     Split,
     bootstrap_intervals,
+    compute_metrics,
     confusion_table,
     make_split,
     predict_with_proba,
     select_on_validation,
 )
-from src.models.evaluate import compute_metrics as _metrics
-from src.tasks.base import TaskData
+from src.models.results import RunResults
+from src.termination import runs_end_on_sigterm
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +91,6 @@ def variant_features(transformer: DictConfig, override: Any) -> DictConfig | Non
     return OmegaConf.merge(transformer, override)
 
 
-def load_task(cfg: DictConfig) -> TaskData:
-    """Call the task's loader named in its config."""
-    try:
-        loader = get_method(cfg.task.loader)
-    except Exception as err:  # hydra wraps import errors in its own types
-        raise ConfigError(f"task.loader '{cfg.task.loader}' cannot be imported: {err}") from None
-    return loader(cfg)
-
-
 def baseline_for(cfg: DictConfig) -> tuple[str, float, str] | None:
     """(metric, value, source) of the study's figure for this task and model, if the study gives one."""
     baseline = cfg.task.get("baseline")
@@ -98,143 +104,346 @@ def baseline_for(cfg: DictConfig) -> tuple[str, float, str] | None:
     return baseline.metric, float(value), baseline.get("source", "")
 
 
+@runtime_checkable
+class TaskPlugin(Protocol):
+    """What a task plugs into the lifecycle: its loader, evaluation extras and registered model.
+
+    The pipeline comes from the model and features configs (`pipeline_factory`); one model is
+    selected, refitted and evaluated per label series of `TaskData.labels()`.
+    """
+
+    def load(self, cfg: DictConfig) -> TaskData:
+        """The task's rows, labels, input files and lineage."""
+        ...
+
+    def extras(
+        self,
+        cfg: DictConfig,
+        data: TaskData,
+        split: Split,
+        models: dict[str, Pipeline],
+        metrics: dict[str, float],
+    ) -> RunResults:
+        """What the task evaluates beyond the shared metrics (`metrics` is read, never changed)."""
+        ...
+
+    def registered_model(self, models: dict[str, Pipeline]) -> Any:
+        """The estimator logged for deployers, built from the final model of each label series."""
+        ...
+
+
+class LabelTask:
+    """The plugin of a task with one label per row: a loader and optional evaluation hooks.
+
+    Each hook is called as `hook(cfg=, data=, split=, pipeline=, metrics=)` and returns a
+    `RunResults` (or None); `metrics` holds what the shared evaluation and earlier hooks computed.
+    """
+
+    def __init__(self, loader: Callable[[DictConfig], TaskData], hooks: Sequence[Callable] = ()) -> None:
+        self.loader = loader
+        self.hooks = list(hooks)
+
+    def load(self, cfg: DictConfig) -> TaskData:
+        """Call the configured loader."""
+        return self.loader(cfg)
+
+    def extras(
+        self,
+        cfg: DictConfig,
+        data: TaskData,
+        split: Split,
+        models: dict[str, Pipeline],
+        metrics: dict[str, float],
+    ) -> RunResults:
+        """Run every hook on the final pipeline, each seeing the metrics of those before it."""
+        results = RunResults()
+        pipeline = self.registered_model(models)
+        for hook in self.hooks:
+            seen = {**metrics, **results.metrics}
+            results.add(hook(cfg=cfg, data=data, split=split, pipeline=pipeline, metrics=seen))
+        return results
+
+    def registered_model(self, models: dict[str, Pipeline]) -> Any:
+        """The one final pipeline."""
+        (pipeline,) = models.values()
+        return pipeline
+
+
+def build_from_config(spec: Any, setting: str, partial: bool) -> Any:
+    """Instantiate a `_target_` spec (a bare dotted name is read as `_target_` too, for old configs)."""
+    if spec is None:
+        raise ConfigError(f"{setting} is not set")
+    if isinstance(spec, str):
+        spec = {"_target_": spec, "_partial_": partial}
+    try:
+        return instantiate(spec)
+    except Exception as err:  # hydra wraps import and call errors in its own types
+        raise ConfigError(f"{setting} cannot be built: {err}") from None
+
+
+def task_plugin(cfg: DictConfig) -> TaskPlugin:
+    """The task's plugin from `task.plugin`, or a `LabelTask` from `task.loader` and `task.extras`."""
+    if cfg.task.get("plugin") is not None:
+        return build_from_config(cfg.task.plugin, "task.plugin", partial=False)
+    loader = build_from_config(cfg.task.get("loader"), "task.loader", partial=True)
+    hooks = [build_from_config(h, "task.extras", partial=True) for h in cfg.task.get("extras") or []]
+    return LabelTask(loader, hooks)
+
+
+def load_task(cfg: DictConfig) -> TaskData:
+    """The task's data as its plugin loads it (no run, no split)."""
+    return task_plugin(cfg).load(cfg)
+
+
+@dataclass
+class Trained:
+    """A finished lifecycle up to logging: the data, its split, one final model per label, results."""
+
+    data: TaskData
+    split: Split
+    models: dict[str, Pipeline]
+    results: RunResults
+    sample: pd.DataFrame
+
+
 def run(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, float]:
-    """Run one task x model experiment and return its logged metrics."""
-    import mlflow
-
-    from src import tracking
-    from src.models import registry
-
-    timings: dict[str, float] = {}
+    """Seed, load, split, select on validation, refit, evaluate, log, register and elect one run."""
     started = time.perf_counter()
     seed_everything(int(cfg.seed))
+    plugin = task_plugin(cfg)
     make_pipeline, grid = pipeline_factory(cfg)
     tracking.configure_store(cfg)
     experiment_id = tracking.ensure_experiment(cfg)
-
-    data = load_task(cfg)
-    evaluation = cfg.evaluation
-    split = make_split(data.y, int(cfg.seed), evaluation.val_size, evaluation.test_size, fixed=data.split)
-    timings["time_load_s"] = time.perf_counter() - started
-    log.info("task %s: %s rows (%s)", cfg.task.name, len(data.y), split.sizes())
-
     run_name = f"{cfg.task.name}/{cfg.model.name}"
-    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as active:
-        mlflow.set_tags({"task": cfg.task.name, "model": cfg.model.name, "sweep_id": _sweep_id()})
+    register = bool(cfg.evaluation.register) and bool(cfg.mlflow.log_model)
+    with runs_end_on_sigterm(), mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as active:
+        mlflow.set_tags({"task": cfg.task.name, "model": cfg.model.name, "sweep_id": sweep_id()})
+        try:
+            trained = train_and_evaluate(cfg, plugin, make_pipeline, grid, started)
+        except Exception as err:  # the run ends FAILED (MLflow) and says why
+            record_failure(cfg, overrides, err)
+            raise
+        data = trained.data
         tracking.log_lineage(cfg, data.input_files, overrides, extra_checksums=data.extras.get("checksums"))
-        mlflow.log_params({f"split_{name}": size for name, size in split.sizes().items()})
-        _log_quarantine(data)
-
-        X_train, y_train = _rows(data, split.train)
-        X_val, y_val = _rows(data, split.val)
-        t0 = time.perf_counter()
-        selection = select_on_validation(
-            make_pipeline,
-            grid,
-            X_train,
-            y_train,
-            X_val,
-            y_val,
-            metric=cfg.task.selection_metric,
-            mode=cfg.task.get("selection_mode", "max"),
-            positive_label=data.positive_label,
-        )
-        timings["time_select_s"] = time.perf_counter() - t0
-        mlflow.log_params({f"best.{k}": v for k, v in selection.best_params.items()} or {"best": "defaults"})
-        mlflow.log_table(selection.table, "selection/validation_grid.json")
-
-        final = selection.pipeline
-        if evaluation.get("refit_on_train_val", False):
-            # hyper-parameters stay those chosen on validation; the final model also learns from it
-            t0 = time.perf_counter()
-            rows = np.concatenate([split.train, split.val])
-            final = clone(selection.pipeline).fit(data.X.iloc[rows], data.y.iloc[rows])
-            timings["time_refit_s"] = time.perf_counter() - t0
-        metrics = _evaluate(cfg, {"val": selection.pipeline, "test": final}, data, split, timings)
-        importance = feature_importance(final)
-        if importance is not None:
-            _log_frame(importance, "features/importance.parquet")
-        for hook in cfg.task.get("extras") or []:
-            get_method(hook)(cfg=cfg, data=data, split=split, pipeline=final, metrics=metrics)
-        mlflow.log_metrics(metrics)
-
-        register = bool(evaluation.register) and bool(cfg.mlflow.log_model)
+        log_results(trained.results)
         if cfg.mlflow.log_model:
-            t0 = time.perf_counter()
-            uri, version = registry.log_pipeline(cfg, final, X_train.head(5), register=register)
-            mlflow.set_tag("model_uri", uri)
-            if version:
-                mlflow.set_tag("registered_version", version)
-            mlflow.log_metric("time_log_model_s", time.perf_counter() - t0)
+            log_registered_model(cfg, plugin.registered_model(trained.models), trained.sample, register)
         mlflow.log_metric("time_total_s", time.perf_counter() - started)
         run_id = active.info.run_id
     if register:
         registry.update_champion(cfg)
-    log.info("%s done (run %s): %s", run_name, run_id, _headline(metrics))
+    metrics = trained.results.metrics
+    log.info("%s done (run %s): %s", run_name, run_id, headline(metrics))
     return metrics
 
 
-def _evaluate(
+def train_and_evaluate(
     cfg: DictConfig,
-    pipelines: dict[str, Pipeline],
-    data: TaskData,
+    plugin: TaskPlugin,
+    make_pipeline: Callable[[], Pipeline],
+    grid: dict[str, list],
+    started: float,
+) -> Trained:
+    """Load, check the targets, split, then select, refit and evaluate one model per label series."""
+    data = plugin.load(cfg)
+    check_targets(data, str(cfg.data.get("name") or cfg.task.name))
+    evaluation = cfg.evaluation
+    split = make_split(data.y, int(cfg.seed), evaluation.val_size, evaluation.test_size, fixed=data.split)
+    log.info("task %s: %s rows (%s)", cfg.task.name, len(data.y), split.sizes())
+    results = RunResults(
+        metrics={"time_load_s": time.perf_counter() - started},
+        params={f"split_{name}": size for name, size in split.sizes().items()},
+        tags=dict(data.lineage),
+    )
+    results.add(quarantine_results(data))
+    learn = learning_split(split, data.learn_rows)
+    models: dict[str, Pipeline] = {}
+    labels = data.labels()
+    for name, y in tqdm(labels.items(), desc="labels", unit="model", disable=len(labels) < 2):
+        models[name], fitted = fit_target(
+            cfg, make_pipeline, grid, data.X, y, learn, data.positive_label, name
+        )
+        add_summing_timings(results, fitted)
+        importance = feature_importance(models[name])
+        if importance is not None:
+            results.frames[artifact("features/importance", name if len(labels) > 1 else "", "parquet")] = (
+                importance
+            )
+    results.add(baseline_results(cfg, results.metrics))
+    results.add(plugin.extras(cfg, data, split, models, dict(results.metrics)))
+    results.metrics = {key: float(value) for key, value in results.metrics.items() if value == value}
+    return Trained(data, split, models, results, data.X.iloc[learn.train].head(5))
+
+
+def learning_split(split: Split, learn_rows: np.ndarray | None) -> Split:
+    """The split restricted to the rows models learn from and are scored on (all rows by default)."""
+    if learn_rows is None:
+        return split
+    mask = np.asarray(learn_rows, dtype=bool)
+    return Split(
+        train=split.train[mask[split.train]],
+        val=split.val[mask[split.val]],
+        test=split.test[mask[split.test]],
+    )
+
+
+def fit_target(
+    cfg: DictConfig,
+    make_pipeline: Callable[[], Pipeline],
+    grid: dict[str, list],
+    X: pd.DataFrame,
+    y: pd.Series,
     split: Split,
-    timings: dict[str, float],
-) -> dict[str, float]:
-    """Validation and test metrics, test intervals, baseline delta; logs predictions and confusions.
+    positive_label: Any,
+    name: str,
+) -> tuple[Pipeline, RunResults]:
+    """Select on validation with `task.selection_metric`, refit if configured, evaluate val and test."""
+    results = RunResults()
+    t0 = time.perf_counter()
+    selection = select_on_validation(
+        make_pipeline,
+        grid,
+        X.iloc[split.train],
+        y.iloc[split.train],
+        X.iloc[split.val],
+        y.iloc[split.val],
+        metric=cfg.task.selection_metric,
+        mode=cfg.task.get("selection_mode", "max"),
+        positive_label=positive_label,
+    )
+    results.metrics["time_select_s"] = time.perf_counter() - t0
+    prefix = f"best.{name}" if name else "best"
+    results.params.update(
+        {f"{prefix}.{k}": v for k, v in selection.best_params.items()} or {prefix: "defaults"}
+    )
+    results.tables[artifact("selection/validation_grid", name, "json")] = selection.table
+    final = selection.pipeline
+    if cfg.evaluation.get("refit_on_train_val", False):
+        # hyper-parameters stay those chosen on validation; the final model also learns from it
+        t0 = time.perf_counter()
+        rows = np.concatenate([split.train, split.val])
+        final = clone(selection.pipeline).fit(X.iloc[rows], y.iloc[rows])
+        results.metrics["time_refit_s"] = time.perf_counter() - t0
+    intervals = IntervalSettings(
+        int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed)
+    )
+    pipelines = {"val": selection.pipeline, "test": final}
+    results.add(evaluate_target(pipelines, X, y, split, positive_label, name, intervals))
+    return final, results
+
+
+@dataclass(frozen=True)
+class IntervalSettings:
+    """How test intervals are bootstrapped."""
+
+    n_boot: int
+    level: float
+    seed: int
+
+
+def evaluate_target(
+    pipelines: dict[str, Pipeline],
+    X: pd.DataFrame,
+    y: pd.Series,
+    split: Split,
+    positive_label: Any,
+    name: str,
+    intervals: IntervalSettings,
+) -> RunResults:
+    """Validation and test metrics, test intervals, confusion tables and predictions of one label series.
 
     `pipelines` maps "val" to the selected model (fitted on train) and "test" to the final one
-    (the same, or re-fitted on train + validation when `evaluation.refit_on_train_val`).
+    (the same, or re-fitted on train + validation when `evaluation.refit_on_train_val`). Labels
+    never seen in training are counted (`<split>_n_unseen_label_rows`) and scored as errors.
     """
-    import mlflow
-
-    metrics: dict[str, float] = dict(timings)
-    for name, rows in (("val", split.val), ("test", split.test)):
-        pipeline = pipelines[name]
+    results = RunResults()
+    # what always answering the training majority class would score, for context
+    majority = y.iloc[split.train].value_counts().idxmax()
+    for part, rows in (("val", split.val), ("test", split.test)):
+        pipeline = pipelines[part]
         classes = list(pipeline.classes_)
-        X, y = _rows(data, rows)
+        y_part = y.iloc[rows]
         t0 = time.perf_counter()
-        labels, proba = predict_with_proba(pipeline, X)
-        metrics[f"time_predict_{name}_s"] = time.perf_counter() - t0
-        unseen = sorted(set(y) - set(classes), key=str)
-        if unseen:
-            log.warning("%s has labels never seen in training: %s", name, unseen)
-            metrics[f"{name}_n_unseen_label_rows"] = float(np.isin(np.asarray(y), unseen).sum())
-        scores = _metrics(y, labels, proba, classes, data.positive_label)
-        metrics.update({f"{name}_{key}": value for key, value in scores.items()})
-        # what always answering the training majority class would score here, for context
-        majority = data.y.iloc[split.train].value_counts().idxmax()
-        metrics[f"{name}_majority_accuracy"] = float(np.mean(np.asarray(y) == majority))
-        table = confusion_table(y, labels, classes)
-        mlflow.log_table(table.reset_index(), f"confusion/{name}.json")
-        predictions = pd.DataFrame({"y_true": np.asarray(y), "y_pred": labels})
-        if proba is not None:
-            for position, label in enumerate(classes):
-                predictions[f"proba_{label}"] = proba[:, position]
-        _log_frame(predictions, f"predictions/{name}.parquet")
-        if name == "test":
-            intervals = bootstrap_intervals(
-                y,
-                labels,
-                proba,
-                classes,
-                data.positive_label,
-                n_boot=int(cfg.evaluation.n_bootstrap),
-                level=float(cfg.evaluation.ci_level),
-                seed=int(cfg.seed),
+        labels, proba = predict_with_proba(pipeline, X.iloc[rows])
+        results.metrics[f"time_predict_{part}_s"] = time.perf_counter() - t0
+        unseen = np.isin(np.asarray(y_part), classes, invert=True)
+        if unseen.any():
+            log.warning(
+                "%s has labels never seen in training: %s", part, sorted(set(y_part[unseen]), key=str)
             )
-            for key, (low, high) in intervals.items():
-                metrics[f"test_{key}_lo"], metrics[f"test_{key}_hi"] = low, high
+        results.metrics[metric_key(part, "n_unseen_label_rows", name)] = float(unseen.sum())
+        scores = compute_metrics(y_part, labels, proba, classes, positive_label)
+        results.metrics.update({metric_key(part, key, name): value for key, value in scores.items()})
+        results.metrics[metric_key(part, "majority_accuracy", name)] = float(
+            np.mean(np.asarray(y_part) == majority)
+        )
+        results.tables[artifact(f"confusion/{part}", name, "json")] = confusion_table(
+            y_part, labels, classes
+        ).reset_index()
+        results.frames[artifact(f"predictions/{part}", name, "parquet")] = predictions_frame(
+            y_part, labels, proba, classes
+        )
+        if part == "test":
+            bounds = bootstrap_intervals(
+                y_part, labels, proba, classes, positive_label,
+                n_boot=intervals.n_boot, level=intervals.level, seed=intervals.seed,
+            )  # fmt: skip
+            for key, (low, high) in bounds.items():
+                results.metrics[metric_key("test", key, name) + "_lo"] = low
+                results.metrics[metric_key("test", key, name) + "_hi"] = high
+    return results
+
+
+def predictions_frame(
+    y: pd.Series, labels: np.ndarray, proba: np.ndarray | None, classes: list
+) -> pd.DataFrame:
+    """y_true, y_pred and one `proba_<class>` column per class."""
+    predictions = pd.DataFrame({"y_true": np.asarray(y), "y_pred": labels})
+    if proba is not None:
+        for position, label in enumerate(classes):
+            predictions[f"proba_{label}"] = proba[:, position]
+    return predictions
+
+
+def metric_key(split: str, metric: str, name: str) -> str:
+    """`<split>_<metric>`, with `_<label series>` appended for tasks with several."""
+    return f"{split}_{metric}_{name}" if name else f"{split}_{metric}"
+
+
+def artifact(stem: str, name: str, extension: str) -> str:
+    """`<stem>.<ext>`, or `<stem>_<label series>.<ext>` for tasks with several."""
+    return f"{stem}_{name}.{extension}" if name else f"{stem}.{extension}"
+
+
+def add_summing_timings(results: RunResults, other: RunResults) -> None:
+    """Merge `other` into `results`, adding up the `time_*` metrics of several models."""
+    timings = {k: results.metrics.get(k, 0.0) + v for k, v in other.metrics.items() if k.startswith("time_")}
+    results.add(other)
+    results.metrics.update(timings)
+
+
+def baseline_results(cfg: DictConfig, metrics: dict[str, float]) -> RunResults:
+    """The study's figure and the test delta to it (with its interval), where the study gives one."""
+    results = RunResults()
     baseline = baseline_for(cfg)
-    if baseline is not None:
-        metric, value, source = baseline
-        mlflow.set_tag("baseline_source", source)
-        metrics[f"baseline_{metric}"] = value
-        metrics["delta_vs_baseline"] = metrics[f"test_{metric}"] - value
-        if f"test_{metric}_lo" in metrics:
-            metrics["delta_vs_baseline_lo"] = metrics[f"test_{metric}_lo"] - value
-            metrics["delta_vs_baseline_hi"] = metrics[f"test_{metric}_hi"] - value
-    return {key: float(value) for key, value in metrics.items() if value == value}  # drop NaN
+    if baseline is None:
+        return results
+    metric, value, source = baseline
+    results.tags["baseline_source"] = source
+    results.metrics[f"baseline_{metric}"] = value
+    results.metrics["delta_vs_baseline"] = metrics[f"test_{metric}"] - value
+    if f"test_{metric}_lo" in metrics:
+        results.metrics["delta_vs_baseline_lo"] = metrics[f"test_{metric}_lo"] - value
+        results.metrics["delta_vs_baseline_hi"] = metrics[f"test_{metric}_hi"] - value
+    return results
+
+
+def quarantine_results(data: TaskData) -> RunResults:
+    """`quarantined_<reason>` counts and the quarantined rows themselves."""
+    results = RunResults(metrics={f"quarantined_{reason}": float(n) for reason, n in data.quarantine.items()})
+    if data.quarantined is not None and len(data.quarantined):
+        results.frames["data/quarantined.parquet"] = data.quarantined
+    return results
 
 
 def feature_importance(pipeline: Pipeline, top: int = 50) -> pd.DataFrame | None:
@@ -256,36 +465,56 @@ def feature_importance(pipeline: Pipeline, top: int = 50) -> pd.DataFrame | None
     return table.sort_values("importance", ascending=False, kind="stable").head(top).reset_index(drop=True)
 
 
-def _rows(data: TaskData, positions: np.ndarray) -> tuple[pd.DataFrame, pd.Series]:
-    return data.X.iloc[positions], data.y.iloc[positions]
+def log_results(results: RunResults) -> None:
+    """The one place a run's computed results are written to MLflow."""
+    items = [(k, str(v)) for k, v in results.params.items()]
+    for start in range(0, len(items), 100):
+        mlflow.log_params(dict(items[start : start + 100]))
+    if results.tags:
+        mlflow.set_tags(results.tags)
+    for path, table in results.tables.items():
+        mlflow.log_table(table, path)
+    for path, frame in results.frames.items():
+        log_file(frame, path, lambda f, target: f.to_parquet(target, index=False))
+    for path, frame in results.csvs.items():
+        log_file(frame, path, lambda f, target: f.to_csv(target, index=False, encoding="utf-8"))
+    for path, document in results.dicts.items():
+        mlflow.log_dict(document, path)
+    mlflow.log_metrics({k: v for k, v in results.metrics.items() if v == v})
 
 
-def _log_quarantine(data: TaskData) -> None:
-    import mlflow
-
-    for reason, count in data.quarantine.items():
-        mlflow.log_metric(f"quarantined_{reason}", float(count))
-    if data.quarantined is not None and len(data.quarantined):
-        _log_frame(data.quarantined, "data/quarantined.parquet")
-
-
-def _log_frame(frame: pd.DataFrame, artifact_path: str) -> None:
-    import tempfile
-    from pathlib import Path
-
-    import mlflow
-
+def log_file(frame: pd.DataFrame, artifact_path: str, write: Callable[[pd.DataFrame, Path], Any]) -> None:
+    """Write a frame to a temporary file and log it under `artifact_path`."""
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / Path(artifact_path).name
-        frame.to_parquet(target, index=False)
-        mlflow.log_artifact(str(target), artifact_path=str(Path(artifact_path).parent))
+        write(frame, target)
+        parent = str(Path(artifact_path).parent)
+        mlflow.log_artifact(str(target), artifact_path=None if parent == "." else parent)
 
 
-def _sweep_id() -> str:
+def log_registered_model(cfg: DictConfig, model: Any, sample: pd.DataFrame, register: bool) -> None:
+    """Log (and register) the task's model with an input example; tag the run with its URI and version."""
+    t0 = time.perf_counter()
+    uri, version = registry.log_pipeline(cfg, model, sample, register=register)
+    mlflow.set_tag("model_uri", uri)
+    if version:
+        mlflow.set_tag("registered_version", version)
+    mlflow.log_metric("time_log_model_s", time.perf_counter() - t0)
+
+
+def record_failure(cfg: DictConfig, overrides: list[str] | None, err: BaseException) -> None:
+    """Tag the failing run with the error and log its config, so a failed sweep job says why."""
+    text = str(err) if isinstance(err, ProfilingError) else f"{type(err).__name__}: {err}"
+    mlflow.set_tag("error", text[:5000])
     try:
-        from hydra.core.hydra_config import HydraConfig
-        from hydra.types import RunMode
+        tracking.log_lineage(cfg, [], overrides)
+    except Exception as lineage_error:  # never hide the original error behind this one
+        log.warning("could not log the failed run's lineage: %s", lineage_error)
 
+
+def sweep_id() -> str:
+    """The sweep folder's name under multirun/ in a Hydra sweep, else 'none'."""
+    try:
         hydra_cfg = HydraConfig.get()
         if hydra_cfg.mode == RunMode.MULTIRUN:
             return str(hydra_cfg.sweep.dir).rsplit("/multirun/", 1)[-1]
@@ -294,6 +523,7 @@ def _sweep_id() -> str:
     return "none"
 
 
-def _headline(metrics: dict[str, Any]) -> str:
-    keys = ("test_accuracy", "test_macro_f1", "test_roc_auc", "test_f1_positive")
+def headline(metrics: dict[str, Any]) -> str:
+    """The headline test metrics of a run, for the log."""
+    keys = ("test_accuracy", "test_macro_f1", "test_roc_auc", "test_f1_positive", "test_top1")
     return ", ".join(f"{k}={metrics[k]:.4f}" for k in keys if k in metrics)

@@ -5,36 +5,30 @@ from __future__ import annotations
 import logging
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import src.config  # noqa: F401  (registers the ${project_root:} resolver before Hydra composes)
 from src.errors import IncompatibleModel, ProfilingError
+from src.experiment import run as run_experiment
 
 log = logging.getLogger("src.run")
 
 
 def _overrides() -> list[str]:
-    from hydra.core.hydra_config import HydraConfig
-
     return list(HydraConfig.get().overrides.task)
 
 
 def _is_multirun() -> bool:
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
     return HydraConfig.get().mode == RunMode.MULTIRUN
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> dict | None:
     """Compose, run one experiment, and turn user-fixable errors into one line."""
-    from hydra.utils import get_method
-
-    # tasks whose target is not one label per row (channel, content) bring their own runner
-    runner = get_method(cfg.task.get("runner") or "src.experiment.run")
     try:
-        return runner(cfg, overrides=_overrides())
+        return run_experiment(cfg, overrides=_overrides())
     except IncompatibleModel as skip:
         log.warning("skipped: %s", skip)
         return None

@@ -16,7 +16,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from src.data.errors import DataValidationError
-from src.data.simulate.schema import EVENT_SCHEMAS
+from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
 from src.features.behaviour import build_behaviour_features, default_spec, feature_columns
 from src.features.behaviour_cache import cached_behaviour_features

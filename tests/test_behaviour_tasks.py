@@ -12,9 +12,9 @@ from omegaconf import OmegaConf
 
 from src.config import compose
 from src.experiment import run as run_experiment
-from src.tasks import channel, content
+from src.features.content_preference import rule_scores
 from src.tasks.behaviour import ceiling_value, load_occupation
-from src.tasks.content import hit_rates, rule_scores
+from src.tasks.content import hit_rates
 
 pytestmark = pytest.mark.slow
 
@@ -73,8 +73,7 @@ def test_paired_ceiling_gap_on_known_predictions() -> None:
     split = SimpleNamespace(test=np.arange(10))
     pipeline = SimpleNamespace(predict=lambda X: model[: len(X)])
     cfg = OmegaConf.create({"seed": 0, "evaluation": {"n_bootstrap": 500, "ci_level": 0.95}})
-    metrics: dict[str, float] = {}
-    paired_ceiling_gap(cfg=cfg, data=data, split=split, pipeline=pipeline, metrics=metrics)
+    metrics = paired_ceiling_gap(cfg=cfg, data=data, split=split, pipeline=pipeline, metrics={}).metrics
     assert metrics["test_ceiling_accuracy"] == pytest.approx(0.8)
     assert metrics["test_gap_to_ceiling_accuracy"] == pytest.approx(0.8 - 0.5)
     assert metrics["test_gap_to_ceiling_accuracy_lo"] < 0.3 < metrics["test_gap_to_ceiling_accuracy_hi"]
@@ -89,7 +88,7 @@ def test_churn_sim_has_the_churn_metrics(make) -> None:
 
 def test_channel_runner_grades_every_test_user_and_registers_one_model(make) -> None:
     cfg = make("channel", "logreg")
-    metrics = channel.run(cfg)
+    metrics = run_experiment(cfg)
     channels = list(cfg.task.channels)
     assert metrics["test_roc_auc"] == pytest.approx(np.mean([metrics[f"test_roc_auc_{c}"] for c in channels]))
     assert metrics["test_roc_auc_lo"] <= metrics["test_roc_auc"] <= metrics["test_roc_auc_hi"]
@@ -116,7 +115,7 @@ def test_channel_runner_grades_every_test_user_and_registers_one_model(make) -> 
 
 def test_content_two_stage_scores_explicit_and_latent_users(make) -> None:
     cfg = make("content", "decision_tree")
-    metrics = content.run(cfg)
+    metrics = run_experiment(cfg)
     for who in ("", "_explicit", "_latent"):
         assert 0.0 <= metrics[f"test_top1{who}"] <= metrics[f"test_top3{who}"] <= 1.0
     assert metrics["test_top1_explicit"] > 1 / 8  # the rules beat a random guess on explicit users

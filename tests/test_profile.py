@@ -17,20 +17,19 @@ from omegaconf import OmegaConf
 
 from src.config import compose
 from src.data.errors import DataValidationError
-from src.data.simulate.schema import EVENT_SCHEMAS
+from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
 from src.experiment import run as run_experiment
 from src.features.behaviour import build_behaviour_features
 from src.features.behaviour_spec import FeatureSpec, default_spec
 from src.features.rfm import rfm_segments
 from src.features.tiers import grade
+from src.features.titles import title_labeller
 from src.profile import build_profile
 from src.scoring.inputs import chunk_ranges
 from src.scoring.output import sidecar_path
 from src.scoring.preference import population_rule_scores
 from src.scoring.settings import load_settings
-from src.tasks import channel, content
-from src.tasks.behaviour import title_labeller
 from src.tasks.content import rule_scores
 from tests.conftest import run_cli
 
@@ -38,8 +37,8 @@ from tests.conftest import run_cli
 CHAMPIONS = {
     "occupation": ("decision_tree", run_experiment),
     "churn_sim": ("logreg", run_experiment),
-    "channel": ("logreg", channel.run),
-    "content": ("decision_tree", content.run),
+    "channel": ("logreg", run_experiment),
+    "content": ("decision_tree", run_experiment),
 }
 # DuckDB sums floats in parallel, so two builds of one feature table differ by ~1e-15.
 RTOL = 1e-9
@@ -208,7 +207,7 @@ def test_profile_matches_the_champions_own_predictions(profiled, tiny: Path) -> 
     assert profile["user_id"].is_unique and set(profile["user_id"]) == set(subscribers["user_id"])
     assert sidecar["counts"]["users_scored"] == len(profile) == subscribers["user_id"].nunique()
 
-    labeller, _ = title_labeller(cfg)
+    labeller = title_labeller(cfg).label
     features = build_behaviour_features(tiny, FeatureSpec.from_config(cfg.features.pipeline), labeller)
     assert features["user_id"].tolist() == profile["user_id"].tolist()
     models = {t: mlflow.pyfunc.load_model(f"models:/{n}@champion") for t, n in cfg.champions.items()}
@@ -229,7 +228,7 @@ def test_profile_matches_the_champions_own_predictions(profiled, tiny: Path) -> 
         profile["churn_risk"] == grade(profile["churn_proba"], [0.05, 0.15], ["low", "medium", "high"])
     ).all()
 
-    # content: the rules fused with the champion exactly as src/tasks/content.run does
+    # content: the rules fused with the champion exactly as the content task does
     rules = compose(["task=content"]).task.rules
     suffixes = dict(cfg.features.pipeline.categories)
     rule, evidence = rule_scores(features, rules, suffixes)

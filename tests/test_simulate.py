@@ -14,7 +14,7 @@ import pytest
 from src.config import compose
 from src.data.simulate import simulate
 from src.data.simulate.params import CHANNELS
-from src.data.simulate.schema import EVENT_SCHEMAS, TABLES
+from src.data.warehouse import EVENT_SCHEMAS, TABLES
 from src.errors import ConfigError
 
 CATEGORIES = ["新闻", "商务", "财经", "体育", "娱乐", "生活", "文化", "游戏"]

@@ -12,13 +12,16 @@ from omegaconf import DictConfig, OmegaConf
 
 from src.data.checksums import verify_sha256
 from src.data.errors import DataValidationError
-from src.tasks.base import TaskData
+from src.data.task_data import TaskData, check_targets, label_counts, quarantine_missing_targets
+from src.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 KINDS = ("numeric", "integer", "categorical", "text")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _HEADER_LINES = 1
+SPLITS = ("train", "val", "test")
+FILE_SPLIT = "__split__"  # the split of each row read from `files`, dropped before the model sees X
 
 
 def decode_strict(raw: bytes, path: Path, encoding: str) -> str:
@@ -37,16 +40,22 @@ def decode_strict(raw: bytes, path: Path, encoding: str) -> str:
         raise DataValidationError(f"unknown encoding '{encoding}'", file=path) from None
 
 
-def read_validated_csv(spec: DictConfig) -> tuple[pd.DataFrame, str]:
-    """Read the CSV of a data spec as pandas would, after validating every declared column."""
-    path = Path(spec.path)
+def read_validated_csv(spec: DictConfig, path: str | Path | None = None) -> tuple[pd.DataFrame, str]:
+    """Read a CSV of a data spec (`spec.path` by default) as pandas would, after validating every column.
+
+    `spec.rename` (old header -> declared name) is applied to the header first, so files that spell
+    a column differently validate against one `columns:` list.
+    """
+    path = Path(spec.path if path is None else path)
     checksum = verify_sha256(path, spec.get("sha256"))
     raw = path.read_bytes()
     text = decode_strict(raw, path, spec.get("encoding", "utf-8"))
     if not text.strip():
         raise DataValidationError("the file is empty", file=path, hint="expected a header and data rows")
     delimiter = spec.get("delimiter", ",")
+    rename = dict(OmegaConf.to_container(spec.rename, resolve=True)) if spec.get("rename") else {}
     as_text = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    as_text = as_text.rename(columns=rename)
     if as_text.empty:
         raise DataValidationError("the file has a header but no data rows", file=path)
     columns = OmegaConf.to_container(spec.columns, resolve=True)
@@ -67,6 +76,7 @@ def read_validated_csv(spec: DictConfig) -> tuple[pd.DataFrame, str]:
                 column=id_column,
             )
     typed = pd.read_csv(io.StringIO(text), sep=delimiter, keep_default_na=False, na_values=[""])
+    typed = typed.rename(columns=rename)
     for column, kind in columns.items():
         if kind in ("categorical", "text"):
             typed[column] = as_text[column].astype("str")
@@ -120,27 +130,72 @@ def _check_values(values: pd.Series, kind: str, blank_allowed: bool, path: Path)
 
 
 def load_tabular(cfg: DictConfig) -> TaskData:
-    """Task loader for a tabular CSV with a binary or multi-class target column."""
+    """Task loader for a tabular CSV (or one CSV per split) with a binary or multi-class target column."""
     spec = cfg.data
-    frame, checksum = read_validated_csv(spec)
+    frame, checksums, files = read_tables(spec)
     target = spec.target
+    source = ", ".join(Path(f).name for f in files)
     if target not in frame.columns:
-        raise DataValidationError(f"target column '{target}' is missing", file=spec.path, column=target)
+        raise DataValidationError(f"target column '{target}' is missing", file=files[0], column=target)
+    frame, quarantined = quarantine_missing_targets(frame, target)
+    if len(quarantined):
+        log.warning("%s: %d row(s) without a '%s' label quarantined", source, len(quarantined), target)
+    split = fixed_split(spec, frame, source)
     y = frame[target].astype("str")
     positive = spec.get("positive_label")
     if positive is not None and str(positive) not in set(y):
         raise DataValidationError(
-            f"positive label '{positive}' never occurs; labels found: {sorted(set(y))}",
-            file=spec.path,
+            f"positive label '{positive}' never occurs; labels found: {label_counts(y)}",
+            file=files[0],
             column=target,
         )
-    X = frame.drop(columns=[target])
-    log.info(
-        "loaded %s: %d rows, %d columns, sha256 %s", Path(spec.path).name, len(X), X.shape[1], checksum[:12]
-    )
-    return TaskData(
+    X = frame.drop(columns=[c for c in (target, spec.get("split_column")) if c])
+    log.info("loaded %s: %d rows, %d columns, sha256 %s", source, len(X), X.shape[1], checksums[0][:12])
+    data = TaskData(
         X=X,
         y=y.rename(target),
-        input_files=[Path(spec.path)],
+        input_files=[Path(f) for f in files],
+        split=split,
         positive_label=None if positive is None else str(positive),
+        quarantine={"missing_target": len(quarantined)},
+        quarantined=quarantined if len(quarantined) else None,
     )
+    check_targets(data, source)
+    return data
+
+
+def read_tables(spec: DictConfig) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """(rows, sha256 per file, files) of `spec.path`, or of `spec.files` (split -> CSV) stacked."""
+    files = spec.get("files")
+    if not files:
+        frame, checksum = read_validated_csv(spec)
+        return frame, [checksum], [str(spec.path)]
+    if spec.get("split_column"):
+        raise ConfigError("data: give either `files` (one CSV per split) or `split_column`, not both")
+    unknown = sorted(set(files) - set(SPLITS))
+    if unknown:
+        raise ConfigError(f"data.files has unknown split(s) {unknown}; use {list(SPLITS)}")
+    frames, checksums = [], []
+    for name, path in files.items():
+        frame, checksum = read_validated_csv(spec, path)
+        frames.append(frame.assign(**{FILE_SPLIT: name}))
+        checksums.append(checksum)
+    return pd.concat(frames, ignore_index=True), checksums, [str(p) for p in files.values()]
+
+
+def fixed_split(spec: DictConfig, frame: pd.DataFrame, source: str) -> pd.Series | None:
+    """The split each row belongs to (from `split_column` or `files`), or None for a seeded split."""
+    column = FILE_SPLIT if spec.get("files") else spec.get("split_column")
+    if not column:
+        return None
+    if column not in frame.columns:
+        raise DataValidationError(f"split column '{column}' is missing", file=source, column=column)
+    split = frame[column].astype("str").str.strip().str.lower()
+    unknown = sorted(set(split) - set(SPLITS))
+    if unknown:
+        raise DataValidationError(
+            f"split column '{column}' holds {unknown}; use {list(SPLITS)}", file=source, column=column
+        )
+    if column == FILE_SPLIT:
+        frame.drop(columns=[FILE_SPLIT], inplace=True)
+    return split.rename("split")

@@ -23,8 +23,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from src.data.checksums import verify_sha256
 from src.data.errors import DataValidationError
+from src.data.task_data import TaskData
 from src.features.text import has_content, normalize_text
-from src.tasks.base import TaskData
 
 log = logging.getLogger(__name__)
 

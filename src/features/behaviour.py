@@ -26,7 +26,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from src.data.errors import DataValidationError
-from src.data.simulate.schema import EVENT_SCHEMAS
+from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
 from src.features import behaviour_aggregates as agg
 from src.features.behaviour_spec import FeatureSpec, default_spec

@@ -57,6 +57,13 @@ def make_split(
         if unknown:
             raise ValueError(f"fixed split has unknown values {unknown}; use {SPLITS}")
         parts = {name: np.flatnonzero(fixed.to_numpy() == name) for name in SPLITS}
+        if len(parts["val"]) == 0:
+            # published as train + test only: validation comes out of train, stratified with the seed
+            labels = np.asarray(y)[parts["train"]]
+            parts["train"], parts["val"] = train_test_split(
+                parts["train"], test_size=val_size / (1.0 - test_size), stratify=labels, random_state=seed
+            )
+            parts["train"], parts["val"] = np.sort(parts["train"]), np.sort(parts["val"])
         return Split(**parts)
     positions = np.arange(len(y))
     labels = np.asarray(y)
@@ -106,7 +113,14 @@ def compute_metrics(
             metrics["roc_auc"] = float(roc_auc_score(onehot, proba, average="macro", multi_class="ovr"))
             metrics["pr_auc"] = float(average_precision_score(onehot, proba, average="macro"))
         metrics["brier"] = float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
-    metrics["log_loss"] = float(log_loss(y_true, np.clip(proba, 1e-15, 1.0), labels=classes))
+    seen = np.isin(y_true, classes)
+    if seen.all():
+        metrics["log_loss"] = float(log_loss(y_true, np.clip(proba, 1e-15, 1.0), labels=classes))
+    else:  # a label never seen in training has probability 0: scored as the worst clipped loss
+        lookup = {label: position for position, label in enumerate(classes)}
+        columns = np.array([lookup.get(label, 0) for label in y_true])
+        p_true = np.where(seen, proba[np.arange(len(y_true)), columns], 0.0)
+        metrics["log_loss"] = float(-np.log(np.clip(p_true, 1e-15, 1.0)).mean())
     return metrics
 
 

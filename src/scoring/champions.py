@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 
 from src.data.errors import DataValidationError
 from src.errors import ConfigError
+from src.features.titles import title_labeller
 from src.models.pyfunc import proba_column
 
 log = logging.getLogger(__name__)
@@ -120,13 +121,10 @@ def load_champions(cfg: DictConfig) -> dict[str, Champion]:
 
 def load_labeller(cfg: DictConfig) -> tuple[Callable[[list[str]], list[str]] | None, dict[str, Any]]:
     """The features' title labeller, remembering titles across chunks, and what it is."""
-    from src.tasks.behaviour import title_labeller
-
-    labeller, key = title_labeller(cfg)
-    titles = cfg.features.get("titles") or {}
-    record: dict[str, Any] = {"labeller": str(titles.get("labeller", "none")), "key": key}
-    if record["labeller"] == "registry":
-        record.update(_registered(str(titles.model_uri)))
+    resolved = title_labeller(cfg)
+    labeller = resolved.label
+    record: dict[str, Any] = {"key": resolved.key, **resolved.lineage}
+    record.pop("uri", None)
     if labeller is None:
         return None, record
     seen: dict[str, str] = {}
@@ -138,15 +136,3 @@ def load_labeller(cfg: DictConfig) -> tuple[Callable[[list[str]], list[str]] | N
         return [seen[t] for t in texts]
 
     return label, record
-
-
-def _registered(uri: str) -> dict[str, str]:
-    """Name, alias, version and run id behind models:/<name>@<alias> (just the uri otherwise)."""
-    from mlflow import MlflowClient
-
-    body = uri.removeprefix("models:/")
-    if "@" not in body:
-        return {"uri": uri}
-    name, alias = body.split("@", 1)
-    version = MlflowClient().get_model_version_by_alias(name, alias)
-    return {"name": name, "alias": alias, "version": str(version.version), "run_id": str(version.run_id)}

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from src.data.errors import DataValidationError
-from src.data.simulate.schema import EVENT_SCHEMAS
+from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
 from src.features.behaviour import ID, INPUT_TABLES, resolve_window
 from src.features.behaviour_spec import FeatureSpec

@@ -1,10 +1,9 @@
 """Content preference of a chunk: the rules, smoothed towards the whole population's category mix,
-fused with the content champion exactly as src/tasks/content.run fuses them.
+fused with the content champion exactly as the content task fuses them.
 
 The population's mix is known only once every chunk's features exist (pass 1 sums the evidence
 columns); with it as the rules' prior a chunk's scores equal those of the full table (exactly, for
 integer counts and weights): hence two passes, and chunked output equal to unchunked output.
-src.tasks.content is imported where used: it is slow to import, and bad input should fail first.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from src.features.content_preference import category_mix, fuse, model_scores, rule_scores, weighted_evidence
 from src.scoring.champions import PROBA, Champion
 from src.scoring.settings import Settings
 
@@ -31,8 +31,6 @@ def population_prior(totals: pd.Series, settings: Settings) -> np.ndarray:
 
     The evidence is a weighted sum of the columns, so the evidence of their sums is the population's.
     """
-    from src.tasks.content import category_mix, weighted_evidence
-
     sums = weighted_evidence(totals.to_frame().T, settings.rules, settings.suffixes)
     return category_mix(sums.to_numpy()[0])
 
@@ -41,8 +39,6 @@ def population_rule_scores(
     features: pd.DataFrame, settings: Settings, totals: pd.Series
 ) -> tuple[np.ndarray, np.ndarray]:
     """`rule_scores` of a chunk, smoothed towards the whole population's category mix (sums `totals`)."""
-    from src.tasks.content import rule_scores
-
     scores, evidence = rule_scores(
         features, settings.rules, settings.suffixes, prior=population_prior(totals, settings)
     )
@@ -53,8 +49,6 @@ def content_scores(
     features: pd.DataFrame, champion: Champion, settings: Settings, prior: np.ndarray
 ) -> np.ndarray:
     """0-100 scores (users x categories): w x rules + (1 - w) x the champion, w = e / (e + shrink)."""
-    from src.tasks.content import fuse, model_scores, rule_scores
-
     rules, evidence = rule_scores(features, settings.rules, settings.suffixes, prior=prior)
     model = model_scores(_Scored(champion.predict(features)), features, list(settings.suffixes))
     return fuse(rules.to_numpy(), model, evidence.to_numpy(), float(settings.rules.shrink))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from src.data.simulate.schema import EVENT_SCHEMAS
+from src.data.warehouse import EVENT_SCHEMAS
 from src.features.behaviour import ID
 
 

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
+from src.config import compose
 from src.data.errors import DataValidationError
+from src.data.simulate import simulate
+from src.data.task_data import TaskData
 from src.errors import ConfigError
 from src.features.behaviour import INPUT_TABLES
 from src.features.behaviour_cache import cached_behaviour_features
 from src.features.behaviour_spec import FeatureSpec
+from src.features.titles import title_labeller
 from src.models.bootstrap import mean_interval
-from src.tasks.base import TaskData
+from src.models.results import RunResults
 
 log = logging.getLogger(__name__)
 ID = "user_id"
@@ -32,9 +36,6 @@ def tables_dir(cfg: DictConfig) -> Path:
             raise DataValidationError(
                 "simulated tables not found", file=folder, hint="run `python -m src.data.simulate` first"
             )
-        from src.config import compose
-        from src.data.simulate import simulate
-
         log.info("no simulated tables in %s: generating the default population (seed %s)", folder, cfg.seed)
         overrides = [
             f"seed={cfg.seed}",
@@ -45,69 +46,31 @@ def tables_dir(cfg: DictConfig) -> Path:
     return folder
 
 
-def title_labeller(cfg: DictConfig) -> tuple[Callable[[list[str]], list[str]] | None, str | None]:
-    """(labeller, cache key) from `features.titles.labeller`: registry, lookup or none."""
-    titles = cfg.features.get("titles") or {}
-    kind = titles.get("labeller", "none")
-    mapping = dict(OmegaConf.to_container(cfg.data.content.toutiao_to_category, resolve=True))
-    if kind == "none":
-        return None, None
-    if kind == "lookup":
-        return _lookup_labeller(cfg, mapping)
-    if kind == "registry":
-        return _registry_labeller(cfg, str(titles.model_uri), mapping)
-    raise ConfigError(f"features.titles.labeller must be registry, lookup or none, got '{kind}'")
+@dataclass(frozen=True)
+class BehaviourInputs:
+    """The per-user feature table, the tables' folder, and the title labeller's lineage."""
+
+    features: pd.DataFrame
+    folder: Path
+    labeller: dict[str, str]
 
 
-def _lookup_labeller(cfg: DictConfig, mapping: dict[str, str]) -> tuple[Callable, str]:
-    from src.data.simulate.corpora import load_corpora
-
-    sim = OmegaConf.merge(
-        {"paths": OmegaConf.to_container(cfg.paths, resolve=True)},
-        OmegaConf.load(Path(cfg.paths.conf_dir) / "simulate" / "default.yaml"),
+def behaviour_inputs(cfg: DictConfig) -> BehaviourInputs:
+    """The per-user feature table (cached by inputs, spec and labeller), its folder and labeller."""
+    folder = tables_dir(cfg)
+    spec = FeatureSpec.from_config(cfg.features.pipeline)
+    labeller = title_labeller(cfg)
+    frame, _path, hit = cached_behaviour_features(
+        folder, spec, Path(cfg.features.cache_dir), labeller.label, labeller.key
     )
-    files, demand = [str(f) for f in sim.corpora.titles], str(sim.corpora.demand_csv)
-    categories = list(cfg.data.content.categories)
-    corpora = load_corpora(demand, files, mapping, categories)
-    truth: dict[str, str] = {}
-    for k, category in enumerate(categories):
-        start, count = int(corpora.title_start[k]), int(corpora.title_count[k])
-        for title in corpora.titles[start : start + count].to_pylist():
-            truth[title] = category
-    key = "lookup:" + json.dumps(corpora.sha256, sort_keys=True)
-    return (lambda texts: [truth.get(t, "新闻") for t in texts]), key
-
-
-def _registry_labeller(cfg: DictConfig, uri: str, mapping: dict[str, str]) -> tuple[Callable, str]:
-    import mlflow
-
-    from src import tracking
-
-    tracking.configure_store(cfg)
-    try:
-        info = mlflow.models.get_model_info(uri)
-        model = mlflow.pyfunc.load_model(uri)
-    except Exception as err:  # MLflow raises several types for a missing model or alias
-        raise ConfigError(
-            f"cannot load the title labeller {uri} ({type(err).__name__}); train it first with "
-            "`python -m src.run task=topic model=svm`, or set features.titles.labeller=lookup"
-        ) from None
-
-    def label(texts: list[str]) -> list[str]:
-        topics = model.predict(pd.DataFrame({"text": texts}))["prediction"]
-        return [mapping.get(str(t), "新闻") for t in topics]
-
-    return label, f"registry:{uri}:{info.run_id}:{info.model_uuid}"
+    log.info("behaviour features: %d users x %d columns (%s)", *frame.shape, "cache hit" if hit else "built")
+    return BehaviourInputs(frame, folder, labeller.lineage)
 
 
 def behaviour_features(cfg: DictConfig) -> tuple[pd.DataFrame, Path]:
-    """The per-user feature table (cached by inputs, spec and labeller) and the tables' folder."""
-    folder = tables_dir(cfg)
-    spec = FeatureSpec.from_config(cfg.features.pipeline)
-    labeller, key = title_labeller(cfg)
-    frame, _path, hit = cached_behaviour_features(folder, spec, Path(cfg.features.cache_dir), labeller, key)
-    log.info("behaviour features: %d users x %d columns (%s)", *frame.shape, "cache hit" if hit else "built")
-    return frame, folder
+    """The per-user feature table and the tables' folder."""
+    inputs = behaviour_inputs(cfg)
+    return inputs.features, inputs.folder
 
 
 def input_files(folder: Path, cfg: DictConfig) -> list[Path]:
@@ -145,27 +108,39 @@ def ceiling_value(table: dict[str, Any], dotted: str) -> float:
     return float(value)
 
 
-def _task_data(frame: pd.DataFrame, y: pd.Series, folder: Path, cfg: DictConfig, positive=None) -> TaskData:
+def labeller_tags(lineage: dict[str, str]) -> dict[str, str]:
+    """The title labeller's lineage as run tags: `title_labeller.<field>` (version, run_id, ...)."""
+    return {f"title_labeller.{key}": str(value) for key, value in lineage.items()}
+
+
+def behaviour_task_data(
+    inputs: BehaviourInputs, rows: pd.DataFrame, y: pd.Series, cfg: DictConfig, positive=None
+) -> TaskData:
+    """TaskData of a behaviour task: its feature columns of `rows`, labels, inputs, ceilings, lineage."""
     data = TaskData(
-        X=frame.reset_index(drop=True),
+        X=rows[inputs.features.columns].reset_index(drop=True),
         y=y.reset_index(drop=True),
-        input_files=input_files(folder, cfg),
+        input_files=input_files(inputs.folder, cfg),
         positive_label=positive,
+        lineage=labeller_tags(inputs.labeller),
     )
-    data.extras["ceilings"] = ceilings(folder, cfg)
+    data.extras["ceilings"] = ceilings(inputs.folder, cfg)
     return data
 
 
 def load_occupation(cfg: DictConfig) -> TaskData:
     """Users whose occupation is observed -> their observed (noisy) occupation label."""
-    features, folder = behaviour_features(cfg)
+    inputs = behaviour_inputs(cfg)
+    features = inputs.features
     labels = read_labels(
-        folder, cfg, ["occupation_observed", "observed_occupation", "occupation", "bayes_observed_occupation"]
+        inputs.folder,
+        cfg,
+        ["occupation_observed", "observed_occupation", "occupation", "bayes_observed_occupation"],
     )
     rows = features.merge(labels, on=ID, how="inner", validate="one_to_one")
     rows = rows[rows["occupation_observed"].astype(bool)]
     y = rows["observed_occupation"].astype("str").rename("occupation")
-    data = _task_data(rows[features.columns], y, folder, cfg)
+    data = behaviour_task_data(inputs, rows, y, cfg)
     data.extras["true_label"] = rows["occupation"].astype("str").reset_index(drop=True)
     data.extras["ceiling_prediction"] = rows["bayes_observed_occupation"].astype("str").reset_index(drop=True)
     data.quarantine["occupation_not_observed"] = int(len(features) - len(rows))
@@ -174,36 +149,37 @@ def load_occupation(cfg: DictConfig) -> TaskData:
 
 def load_churn(cfg: DictConfig) -> TaskData:
     """Every simulated user -> churned next period (churn / stay)."""
-    features, folder = behaviour_features(cfg)
-    labels = read_labels(folder, cfg, ["churned_next_period"])
-    rows = features.merge(labels, on=ID, how="inner", validate="one_to_one")
+    inputs = behaviour_inputs(cfg)
+    labels = read_labels(inputs.folder, cfg, ["churned_next_period"])
+    rows = inputs.features.merge(labels, on=ID, how="inner", validate="one_to_one")
     y = pd.Series(np.where(rows["churned_next_period"] == 1, "churn", "stay"), name="churned")
-    return _task_data(rows[features.columns], y, folder, cfg, positive="churn")
+    return behaviour_task_data(inputs, rows, y, cfg, positive="churn")
 
 
-def log_ceiling(cfg: DictConfig, data: TaskData, metrics: dict[str, float], **_: Any) -> None:
+def log_ceiling(cfg: DictConfig, data: TaskData, metrics: dict[str, float], **_: Any) -> RunResults:
     """`ceiling_<metric>` and `gap_to_ceiling_<metric>` (ceiling - test) for each `task.ceiling` entry."""
+    results = RunResults()
     for metric, dotted in (cfg.task.get("ceiling") or {}).items():
         value = ceiling_value(data.extras["ceilings"], str(dotted))
-        metrics[f"ceiling_{metric}"] = value
+        results.metrics[f"ceiling_{metric}"] = value
         if f"test_{metric}" in metrics:
-            metrics[f"gap_to_ceiling_{metric}"] = value - metrics[f"test_{metric}"]
+            results.metrics[f"gap_to_ceiling_{metric}"] = value - metrics[f"test_{metric}"]
+    return results
 
 
-def true_label_accuracy(
-    data: TaskData, split: Any, pipeline: Any, metrics: dict[str, float], **_: Any
-) -> None:
+def true_label_accuracy(data: TaskData, split: Any, pipeline: Any, **_: Any) -> RunResults | None:
     """Test accuracy against the true (not the observed, noisy) occupation."""
     truth = data.extras.get("true_label")
     if truth is None:
-        return
+        return None
     predicted = pipeline.predict(data.X.iloc[split.test])
-    metrics["test_accuracy_true_label"] = float(np.mean(predicted == truth.iloc[split.test].to_numpy()))
+    accuracy = float(np.mean(predicted == truth.iloc[split.test].to_numpy()))
+    return RunResults(metrics={"test_accuracy_true_label": accuracy})
 
 
 def paired_ceiling_gap(
-    cfg: DictConfig, data: TaskData, split: Any, pipeline: Any, metrics: dict[str, float], **_: Any
-) -> None:
+    cfg: DictConfig, data: TaskData, split: Any, pipeline: Any, **_: Any
+) -> RunResults | None:
     """The ceiling on the run's own test users and the paired gap to it, with a bootstrap interval.
 
     `test_ceiling_accuracy`: the simulator's Bayes decision scored like the model (same users, same
@@ -212,7 +188,7 @@ def paired_ceiling_gap(
     """
     ceiling = data.extras.get("ceiling_prediction")
     if ceiling is None:
-        return
+        return None
     truth = data.y.iloc[split.test].to_numpy()
     model_hit = pipeline.predict(data.X.iloc[split.test]) == truth
     ceiling_hit = ceiling.iloc[split.test].to_numpy() == truth
@@ -220,6 +196,11 @@ def paired_ceiling_gap(
     low, high = mean_interval(
         difference, int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed)
     )
-    metrics["test_ceiling_accuracy"] = float(ceiling_hit.mean())
-    metrics["test_gap_to_ceiling_accuracy"] = float(difference.mean())
-    metrics["test_gap_to_ceiling_accuracy_lo"], metrics["test_gap_to_ceiling_accuracy_hi"] = low, high
+    return RunResults(
+        metrics={
+            "test_ceiling_accuracy": float(ceiling_hit.mean()),
+            "test_gap_to_ceiling_accuracy": float(difference.mean()),
+            "test_gap_to_ceiling_accuracy_lo": low,
+            "test_gap_to_ceiling_accuracy_hi": high,
+        }
+    )

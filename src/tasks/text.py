@@ -1,15 +1,13 @@
-"""Extras of the text tasks, called by the harness after selection (`task.extras` in conf/task).
+"""Extras of the text tasks, called by the lifecycle after selection (`task.extras` in conf/task).
 
-Each hook receives the composed config, the task's data and split, the selected pipeline and
-the metrics dict (to which it may add) and logs its artifacts to the active MLflow run.
+Each hook receives the composed config, the task's data and split, the final pipeline and the
+metrics so far, and returns what it computed as `RunResults` (the lifecycle logs them).
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,40 +18,31 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from tqdm import tqdm
 
+from src.data.task_data import TaskData
 from src.features.text import dictionary_checksums
 from src.models.evaluate import Split
-from src.tasks.base import TaskData
+from src.models.results import RunResults
 
 log = logging.getLogger(__name__)
 
 
-def log_dictionary_checksums(cfg: DictConfig, pipeline: Pipeline, **_: Any) -> None:
-    """Tag the run with the sha256 of the jieba main dictionary, user dictionary and stop words."""
-    import mlflow
-
+def log_dictionary_checksums(cfg: DictConfig, **_: Any) -> RunResults:
+    """Tags with the sha256 of the jieba main dictionary, user dictionary and stop words."""
     transformer = cfg.features.transformer
     sums = dictionary_checksums(transformer.get("user_dict"), transformer.get("stopwords"))
-    mlflow.set_tags({f"dict_sha256.{name}": value or "none" for name, value in sums.items()})
+    return RunResults(tags={f"dict_sha256.{name}": value or "none" for name, value in sums.items()})
 
 
-def log_keywords(pipeline: Pipeline, **_: Any) -> None:
-    """Log the keyword matcher's readable keyword lists as keywords/keywords.csv (other models: nothing)."""
-    import mlflow
-
+def log_keywords(pipeline: Pipeline, **_: Any) -> RunResults | None:
+    """The keyword matcher's readable keyword lists as keywords/keywords.csv (other models: nothing)."""
     model = pipeline.named_steps["model"]
     if not hasattr(model, "keyword_table"):
-        return
+        return None
     table = model.keyword_table()
-    with tempfile.TemporaryDirectory() as folder:
-        target = Path(folder) / "keywords.csv"
-        table.to_csv(target, index=False, encoding="utf-8")
-        mlflow.log_artifact(str(target), artifact_path="keywords")
-    mlflow.log_metric("n_keywords", float(len(table)))
+    return RunResults(metrics={"n_keywords": float(len(table))}, csvs={"keywords/keywords.csv": table})
 
 
-def stratified_cv(
-    cfg: DictConfig, data: TaskData, pipeline: Pipeline, metrics: dict[str, float], **_: Any
-) -> None:
+def stratified_cv(cfg: DictConfig, data: TaskData, pipeline: Pipeline, **_: Any) -> RunResults | None:
     """Accuracy of the selected configuration under stratified k-fold CV on the pooled corpus.
 
     The official test split's class mix differs from train's (SMP2017's `chat`), so this figure
@@ -61,11 +50,9 @@ def stratified_cv(
     CV only re-fits them, so it never influences selection. Logs `cv_accuracy_mean`/`_std`,
     a normal-approximation 95% interval over folds and the per-fold table.
     """
-    import mlflow
-
     folds = int(cfg.task.get("cv_folds") or 0)
     if folds < 2:
-        return
+        return None
     y = data.y.reset_index(drop=True)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=int(cfg.seed))
     rows = []
@@ -81,25 +68,23 @@ def stratified_cv(
     table = pd.DataFrame(rows)
     mean, std = float(table["accuracy"].mean()), float(table["accuracy"].std(ddof=1))
     half = 1.96 * std / np.sqrt(folds)
-    metrics.update(
-        {
-            "cv_accuracy_mean": mean,
-            "cv_accuracy_std": std,
-            "cv_accuracy_lo": mean - half,
-            "cv_accuracy_hi": mean + half,
-            "time_cv_s": time.perf_counter() - started,
-        }
-    )
-    mlflow.log_table(table, "cv/folds.json")
     log.info("%d-fold CV accuracy %.4f +- %.4f", folds, mean, std)
+    metrics = {
+        "cv_accuracy_mean": mean,
+        "cv_accuracy_std": std,
+        "cv_accuracy_lo": mean - half,
+        "cv_accuracy_hi": mean + half,
+        "time_cv_s": time.perf_counter() - started,
+    }
+    return RunResults(metrics=metrics, tables={"cv/folds.json": table})
 
 
 def category_accuracy(
-    cfg: DictConfig, data: TaskData, split: Split, pipeline: Pipeline, metrics: dict[str, float], **_: Any
-) -> None:
+    cfg: DictConfig, data: TaskData, split: Split, pipeline: Pipeline, **_: Any
+) -> RunResults:
     """Test accuracy after mapping predicted and true topics to the 8 content categories."""
     mapping = dict(cfg.data.content.toutiao_to_category)
     X, y = data.X.iloc[split.test], data.y.iloc[split.test]
     predicted = pd.Series(pipeline.predict(X)).map(mapping)
     truth = y.reset_index(drop=True).map(mapping)
-    metrics["test_category_accuracy"] = float((predicted == truth).mean())
+    return RunResults(metrics={"test_category_accuracy": float((predicted == truth).mean())})

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from src.data.simulate.params import Params
 from src.data.simulate.population import Population, _sigmoid, assign_plans
-from src.data.simulate.schema import BILLS
+from src.data.warehouse import BILLS
 
 
 def bill_months(p: Params) -> list[dt.date]:

@@ -10,7 +10,7 @@ import pyarrow as pa
 from src.data.simulate.corpora import Corpora
 from src.data.simulate.params import CHANNELS, Params
 from src.data.simulate.population import Population, _sigmoid
-from src.data.simulate.schema import CHANNEL_CONTACTS
+from src.data.warehouse import CHANNEL_CONTACTS
 
 DAY = 86_400
 

@@ -8,8 +8,8 @@ import pyarrow as pa
 from src.data.simulate.corpora import Corpora
 from src.data.simulate.params import ROAMING_TYPES, Params
 from src.data.simulate.population import Population, _sigmoid
-from src.data.simulate.schema import CALLS, DATA_SESSIONS, SMS, WEB_VISITS
 from src.data.simulate.streams import hash_pair, hash_unit
+from src.data.warehouse import CALLS, DATA_SESSIONS, SMS, WEB_VISITS
 
 DAY = 86_400
 _DIRECTIONS = pa.array(["out", "in"], type=pa.string())

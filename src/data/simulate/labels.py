@@ -9,7 +9,7 @@ from src.data.simulate.contacts import ContactSummary, next_channel_probability
 from src.data.simulate.params import CHANNELS, Params
 from src.data.simulate.population import Population, _sigmoid
 from src.data.simulate.posterior import observed_label_posterior
-from src.data.simulate.schema import labels_schema
+from src.data.warehouse import labels_schema
 
 
 def churn_probability(p: Params, pop: Population, summary: ContactSummary) -> np.ndarray:

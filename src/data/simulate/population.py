@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from src.data.simulate.params import Params
-from src.data.simulate.schema import SUBSCRIBERS
+from src.data.warehouse import SUBSCRIBERS
 
 
 @dataclass

@@ -18,8 +18,8 @@ from src.data.simulate.block import generate_chunk
 from src.data.simulate.ceilings import compute_ceilings
 from src.data.simulate.corpora import Corpora, load_corpora
 from src.data.simulate.params import Params, build_params
-from src.data.simulate.schema import TABLES
 from src.data.simulate.writer import ParquetTables, file_checksums, write_json
+from src.data.warehouse import TABLES
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from src.data.simulate.params import Params
 from src.data.simulate.population import Population
-from src.data.simulate.schema import SP_ORDERS
+from src.data.warehouse import SP_ORDERS
 
 DAY = 86_400
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from src.data.checksums import sha256_file
-from src.data.simulate.schema import TABLES
+from src.data.warehouse import TABLES
 
 
 class ParquetTables:

@@ -1,4 +1,4 @@
-"""Explicit Arrow schemas of the simulated tables (DESIGN.md section 2)."""
+"""Arrow schemas of the warehouse tables: written by the simulator, read by features and scoring."""
 
 from __future__ import annotations
 
