@@ -35,9 +35,10 @@ reproduce: setup ## run the whole study reproduction on the embedded data and wr
 test: setup ## run the test suite
 	$(PY) -m pytest
 
-lint: setup ## ruff check and format check
+lint: setup ## ruff check, format check and the import-layer contracts (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 reports: setup ## render reports/ from the current MLflow store
 	$(PY) -m src.report

@@ -18,6 +18,7 @@ from src.data.checksums import sha256_file
 from src.paths import CONF_DIR, PROJECT_ROOT
 
 log = logging.getLogger(__name__)
+UNTRACKED_COUNTS = ("conf", "src")  # folders whose untracked files make a checkout dirty
 
 KEY_PACKAGES = (
     "mlflow",
@@ -96,7 +97,8 @@ def git_state() -> dict[str, str]:
     """Commit hash and dirty flag of the project checkout ('unknown' outside git).
 
     Generated reports (reports/) do not count as changes: `python -m src.report` rewrites them
-    while it runs, and a report should not call its own checkout dirty.
+    while it runs, and a report should not call its own checkout dirty. Untracked files under
+    conf/ or src/ do count: a new config or module changes what runs.
     """
 
     def git(*args: str) -> str:
@@ -107,6 +109,7 @@ def git_state() -> dict[str, str]:
     try:
         commit = git("rev-parse", "HEAD")
         dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)reports"))
+        dirty = dirty or bool(git("status", "--porcelain", "--untracked-files=all", "--", *UNTRACKED_COUNTS))
     except (OSError, subprocess.SubprocessError):
         return {"git_commit": "unknown", "git_dirty": "unknown"}
     return {"git_commit": commit, "git_dirty": str(dirty).lower()}

@@ -111,6 +111,10 @@ def test_channel_runner_grades_every_test_user_and_registers_one_model(make) -> 
     )
     assert {f"tier_{c}" for c in channels} <= set(rows.columns)
     del model
+    # the same records as every task: validation grid, confusion tables and predictions per channel
+    logged = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "predictions")}
+    assert logged == {f"predictions/{part}_{c}.parquet" for part in ("val", "test") for c in channels}
+    assert mlflow.get_run(run_id).data.tags["title_labeller.labeller"] == "lookup"
 
 
 def test_content_two_stage_scores_explicit_and_latent_users(make) -> None:
@@ -120,6 +124,10 @@ def test_content_two_stage_scores_explicit_and_latent_users(make) -> None:
         assert 0.0 <= metrics[f"test_top1{who}"] <= metrics[f"test_top3{who}"] <= 1.0
     assert metrics["test_top1_explicit"] > 1 / 8  # the rules beat a random guess on explicit users
     assert "ceiling_top1" in metrics
+    assert metrics["val_accuracy"] == metrics["val_accuracy_stage2"]  # the champion's metric
+    run = mlflow.search_runs(experiment_names=["profiling-content"]).iloc[0]
+    assert run["tags.title_labeller.labeller"] == "lookup"
+    assert int(run["params.explicit_users"]) + int(run["params.latent_users"]) == 2000
 
 
 def test_rule_scores_and_hit_rates_on_a_hand_made_example() -> None:

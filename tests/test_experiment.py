@@ -149,8 +149,9 @@ def test_a_failing_job_is_marked_failed_and_the_sweep_goes_on(tmp_path):
     assert "checksum mismatch" in result.stderr
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlruns'}/mlflow.db")
     experiment = mlflow.get_experiment_by_name("profiling-churn")
-    statuses = sorted(mlflow.search_runs([experiment.experiment_id])["status"])
-    assert statuses == ["FINISHED"], "the checksum failure happens before a run starts; the second job ran"
+    runs = mlflow.search_runs([experiment.experiment_id]).sort_values("status")
+    assert list(runs["status"]) == ["FAILED", "FINISHED"], "the failed job is recorded; the second job ran"
+    assert "checksum mismatch" in runs.iloc[0]["tags.error"]
 
 
 def test_project_root_store_is_not_touched_by_tests(churn_store):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from src.errors import ProfilingError
+from src.paths import PROJECT_ROOT
 
 
 class DataValidationError(ProfilingError, ValueError):
@@ -35,8 +36,6 @@ class DataValidationError(ProfilingError, ValueError):
 
 def _display(path: str | Path) -> str:
     """Show paths relative to the project root when they are inside it."""
-    from src.paths import PROJECT_ROOT
-
     try:
         return str(Path(path).resolve().relative_to(PROJECT_ROOT))
     except ValueError:

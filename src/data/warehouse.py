@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from src.data.simulate.params import CHANNELS
+# the contact channels, named as in the labels table's next_<channel> columns
+CHANNELS: tuple[str, ...] = ("store", "web", "sms", "kiosk", "hotline", "app")
 
 # Whole seconds; Parquet has no seconds unit, so the files store TIMESTAMP(MILLIS) (values end in 000).
 TS = pa.timestamp("ms")

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig
 
+from src import tracking
 from src.data.errors import DataValidationError
 from src.errors import ConfigError
 from src.features.titles import title_labeller
@@ -89,8 +90,6 @@ def load_champions(cfg: DictConfig) -> dict[str, Champion]:
     import mlflow
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
-
-    from src import tracking
 
     tracking.configure_store(cfg)
     client = MlflowClient()

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 from omegaconf import OmegaConf
 
+from src import tracking
 from src.features.behaviour import ID, INPUT_TABLES
 from src.scoring.inputs import InputCheck
 from src.scoring.job import Job
@@ -105,6 +106,4 @@ def write_sidecar(output: Path, record: dict[str, Any]) -> None:
 
 
 def _lineage() -> dict[str, Any]:
-    from src import tracking
-
     return {**tracking.git_state(), "packages": tracking.package_versions()}

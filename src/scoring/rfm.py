@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from src.data.warehouse import EVENT_SCHEMAS
 from src.features.behaviour import ID
+from src.features.rfm import rfm_segments
 
 
 def rfm_reference_month(folder: Path, cuts: dict[str, Any]) -> str | None:
@@ -40,8 +41,6 @@ def rfm_columns(
 
     Users without a bill row get recency and monetary missing, frequency 0 and `no_bills_segment`.
     """
-    from src.features.rfm import rfm_segments
-
     frame = pd.DataFrame({ID: users.to_numpy()})
     if len(bills):
         scored = rfm_segments(bills, cuts, reference_month)

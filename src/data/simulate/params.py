@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from src.data.warehouse import CHANNELS  # noqa: F401  (the warehouse's names, used by the simulator)
 from src.errors import ConfigError
-
-CHANNELS: tuple[str, ...] = ("store", "web", "sms", "kiosk", "hotline", "app")
 ROAMING_TYPES: tuple[str, ...] = ("本地", "省内", "省际", "国际")
 
 
