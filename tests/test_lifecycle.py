@@ -13,6 +13,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from omegaconf import open_dict
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
@@ -115,7 +116,7 @@ def test_a_split_column_fixes_the_rows_of_each_split(make_cfg, tmp_path) -> None
         return frame
 
     path = _telco(tmp_path, edit=edit)
-    cfg = _churn(make_cfg, path, "data.split_column=part", "+data.columns.part=categorical")
+    cfg = _churn(make_cfg, path, "+data.split_column=part", "+data.columns.part=categorical")
     data = load_task(cfg)
     assert "part" not in data.X
     split = make_split(data.y, 0, 0.15, 0.15, fixed=data.split)
@@ -130,12 +131,9 @@ def test_one_file_per_split_with_renamed_headers(make_cfg, tmp_path) -> None:
     full = pd.read_csv(TELCO, dtype=str, keep_default_na=False).iloc[320:N_ROWS].rename(columns=spelled)
     test = tmp_path / "test.csv"
     full.to_csv(test, index=False)
-    cfg = _churn(
-        make_cfg,
-        train,
-        f"+data.files={{train: {train}, test: {test}}}",
-        "+data.rename={Tenure: tenure, 'Monthly Charges': MonthlyCharges}",
-    )
+    cfg = _churn(make_cfg, train, f"+data.files={{train: {train}, test: {test}}}")
+    with open_dict(cfg):
+        cfg.data.rename = {"Tenure": "tenure", "Monthly Charges": "MonthlyCharges"}
     data = load_task(cfg)
     assert len(data.X) == N_ROWS and data.split.value_counts().to_dict() == {"train": 320, "test": 80}
     assert data.X["tenure"].notna().all() and "Tenure" not in data.X
