@@ -23,7 +23,7 @@ FALLBACK_CATEGORY = "新闻"
 
 
 @dataclass(frozen=True)
-class TitleLabeller:
+class ResolvedLabeller:
     """A labelling function, the cache key of the features it builds, and what it is (for lineage)."""
 
     label: Callable[[list[str]], list[str]] | None
@@ -31,13 +31,13 @@ class TitleLabeller:
     lineage: dict[str, str] = field(default_factory=dict)
 
 
-def title_labeller(cfg: DictConfig) -> TitleLabeller:
+def title_labeller(cfg: DictConfig) -> ResolvedLabeller:
     """The labeller `features.titles.labeller` names: registry, lookup or none."""
     titles = cfg.features.get("titles") or {}
     kind = titles.get("labeller", "none")
     mapping = dict(OmegaConf.to_container(cfg.data.content.toutiao_to_category, resolve=True))
     if kind == "none":
-        return TitleLabeller(None, None, {"labeller": "none"})
+        return ResolvedLabeller(None, None, {"labeller": "none"})
     if kind == "lookup":
         return lookup_labeller(cfg, mapping)
     if kind == "registry":
@@ -45,7 +45,7 @@ def title_labeller(cfg: DictConfig) -> TitleLabeller:
     raise ConfigError(f"features.titles.labeller must be registry, lookup or none, got '{kind}'")
 
 
-def lookup_labeller(cfg: DictConfig, mapping: dict[str, str]) -> TitleLabeller:
+def lookup_labeller(cfg: DictConfig, mapping: dict[str, str]) -> ResolvedLabeller:
     """The simulator's own title -> category table (its corpora), keyed by their checksums."""
     sim = OmegaConf.merge(
         {"paths": OmegaConf.to_container(cfg.paths, resolve=True)},
@@ -60,12 +60,12 @@ def lookup_labeller(cfg: DictConfig, mapping: dict[str, str]) -> TitleLabeller:
         for title in corpora.titles[start : start + count].to_pylist():
             truth[title] = category
     key = "lookup:" + json.dumps(corpora.sha256, sort_keys=True)
-    return TitleLabeller(
+    return ResolvedLabeller(
         lambda texts: [truth.get(t, FALLBACK_CATEGORY) for t in texts], key, {"labeller": "lookup"}
     )
 
 
-def registry_labeller(cfg: DictConfig, uri: str, mapping: dict[str, str]) -> TitleLabeller:
+def registry_labeller(cfg: DictConfig, uri: str, mapping: dict[str, str]) -> ResolvedLabeller:
     """The registered topic model behind `uri`, its topics mapped to the content categories."""
     mlflow.set_tracking_uri(cfg.mlflow.tracking_uri)
     mlflow.set_registry_uri(cfg.mlflow.registry_uri)
@@ -84,7 +84,7 @@ def registry_labeller(cfg: DictConfig, uri: str, mapping: dict[str, str]) -> Tit
         topics = model.predict(pd.DataFrame({"text": texts}))["prediction"]
         return [mapping.get(str(t), FALLBACK_CATEGORY) for t in topics]
 
-    return TitleLabeller(label, f"registry:{uri}:{info.run_id}:{info.model_uuid}", lineage)
+    return ResolvedLabeller(label, f"registry:{uri}:{info.run_id}:{info.model_uuid}", lineage)
 
 
 def registered_version(uri: str) -> dict[str, str]:
