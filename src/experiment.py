@@ -260,15 +260,15 @@ def train_and_evaluate(
     models: dict[str, Pipeline] = {}
     labels = data.labels()
     for name, y in tqdm(labels.items(), desc="labels", unit="model", disable=len(labels) < 2):
+        # artifact names carry the series only when there are several (metric keys whenever it is named)
+        files = name if len(labels) > 1 else ""
         models[name], fitted = fit_target(
-            cfg, make_pipeline, grid, data.X, y, learn, data.positive_label, name
+            cfg, make_pipeline, grid, data.X, y, learn, data.positive_label, name, artifact_name=files
         )
         add_summing_timings(results, fitted)
         importance = feature_importance(models[name])
         if importance is not None:
-            results.frames[artifact("features/importance", name if len(labels) > 1 else "", "parquet")] = (
-                importance
-            )
+            results.frames[artifact("features/importance", files, "parquet")] = importance
     results.add(baseline_results(cfg, results.metrics))
     results.add(plugin.extras(cfg, data, split, models, dict(results.metrics)))
     results.metrics = {key: float(value) for key, value in results.metrics.items() if value == value}
@@ -296,8 +296,14 @@ def fit_target(
     split: Split,
     positive_label: Any,
     name: str,
+    *,
+    artifact_name: str | None = None,
 ) -> tuple[Pipeline, RunResults]:
-    """Select on validation with `task.selection_metric`, refit if configured, evaluate val and test."""
+    """Select on validation with `task.selection_metric`, refit if configured, evaluate val and test.
+
+    `name` suffixes the metric keys of this label series, `artifact_name` (default `name`) its files.
+    """
+    files = name if artifact_name is None else artifact_name
     results = RunResults()
     t0 = time.perf_counter()
     selection = select_on_validation(
@@ -316,7 +322,7 @@ def fit_target(
     results.params.update(
         {f"{prefix}.{k}": v for k, v in selection.best_params.items()} or {prefix: "defaults"}
     )
-    results.tables[artifact("selection/validation_grid", name, "json")] = selection.table
+    results.tables[artifact("selection/validation_grid", files, "json")] = selection.table
     final = selection.pipeline
     if cfg.evaluation.get("refit_on_train_val", False):
         # hyper-parameters stay those chosen on validation; the final model also learns from it
@@ -328,7 +334,7 @@ def fit_target(
         int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed)
     )
     pipelines = {"val": selection.pipeline, "test": final}
-    results.add(evaluate_target(pipelines, X, y, split, positive_label, name, intervals))
+    results.add(evaluate_target(pipelines, X, y, split, positive_label, name, intervals, artifact_name=files))
     return final, results
 
 
@@ -349,6 +355,8 @@ def evaluate_target(
     positive_label: Any,
     name: str,
     intervals: IntervalSettings,
+    *,
+    artifact_name: str | None = None,
 ) -> RunResults:
     """Validation and test metrics, test intervals, confusion tables and predictions of one label series.
 
@@ -356,6 +364,7 @@ def evaluate_target(
     (the same, or re-fitted on train + validation when `evaluation.refit_on_train_val`). Labels
     never seen in training are counted (`<split>_n_unseen_label_rows`) and scored as errors.
     """
+    files = name if artifact_name is None else artifact_name
     results = RunResults()
     # what always answering the training majority class would score, for context
     majority = y.iloc[split.train].value_counts().idxmax()
@@ -377,10 +386,10 @@ def evaluate_target(
         results.metrics[metric_key(part, "majority_accuracy", name)] = float(
             np.mean(np.asarray(y_part) == majority)
         )
-        results.tables[artifact(f"confusion/{part}", name, "json")] = confusion_table(
+        results.tables[artifact(f"confusion/{part}", files, "json")] = confusion_table(
             y_part, labels, classes
         ).reset_index()
-        results.frames[artifact(f"predictions/{part}", name, "parquet")] = predictions_frame(
+        results.frames[artifact(f"predictions/{part}", files, "parquet")] = predictions_frame(
             y_part, labels, proba, classes
         )
         if part == "test":

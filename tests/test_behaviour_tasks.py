@@ -128,6 +128,9 @@ def test_content_two_stage_scores_explicit_and_latent_users(make) -> None:
     run = mlflow.search_runs(experiment_names=["profiling-content"]).iloc[0]
     assert run["tags.title_labeller.labeller"] == "lookup"
     assert int(run["params.explicit_users"]) + int(run["params.latent_users"]) == 2000
+    # one label series: the shared records under their plain names
+    logged = {a.path for a in mlflow.MlflowClient().list_artifacts(run["run_id"], "confusion")}
+    assert logged == {"confusion/val.json", "confusion/test.json"}
 
 
 def test_rule_scores_and_hit_rates_on_a_hand_made_example() -> None:
