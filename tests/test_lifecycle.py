@@ -106,6 +106,9 @@ def test_labels_unseen_in_training_are_counted_and_scored_as_errors_in_val_and_t
         )
         # probability 0 on the true label: the clipped worst loss, finite and above any seen row's
         assert np.isfinite(metrics[f"{part}_log_loss"]) and metrics[f"{part}_log_loss"] > 2.0
+    # the test intervals resample the unseen rows too, so they bracket the point estimates
+    for key in ("accuracy", "log_loss", "brier"):
+        assert metrics[f"test_{key}_lo"] <= metrics[f"test_{key}"] <= metrics[f"test_{key}_hi"]
 
 
 def test_a_split_column_fixes_the_rows_of_each_split(make_cfg, tmp_path) -> None:

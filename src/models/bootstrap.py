@@ -48,14 +48,19 @@ def weighted_metrics(
     positive: int | None,
     names: Sequence[str],
 ) -> dict[str, float]:
-    """The metrics of `evaluate.compute_metrics`, for rows counted `weights` times."""
+    """The metrics of `evaluate.compute_metrics`, for rows counted `weights` times.
+
+    `n_classes` may exceed `len(names)` by one slot for labels never seen in training: it counts in
+    every row-wise metric and in no per-class one.
+    """
     n = weights.sum()
+    k = len(names)
     confusion = np.bincount(true_idx * n_classes + pred_idx, weights=weights, minlength=n_classes**2)
     confusion = confusion.reshape(n_classes, n_classes)
     tp = np.diag(confusion)
     support, predicted = confusion.sum(axis=1), confusion.sum(axis=0)
     denominator = support + predicted
-    f1 = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1.0), 0.0)
+    f1 = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1.0), 0.0)[:k]
     out = {"accuracy": float(tp.sum() / n), "macro_f1": float(f1.mean())}
     for name, value in zip(names, f1, strict=True):
         out[f"f1_{name}"] = float(value)
@@ -65,15 +70,15 @@ def weighted_metrics(
         return out
     rows = np.arange(len(true_idx))
     out["log_loss"] = float(np.sum(weights * -np.log(np.clip(proba[rows, true_idx], 1e-15, 1.0))) / n)
-    if n_classes == 2:
+    if k == 2:
         column = 1 if positive is None else positive
         is_pos = (true_idx == column).astype(float)
         out["brier"] = float(np.sum(weights * (proba[:, column] - is_pos) ** 2) / n)
         out["roc_auc"] = ranked[0].roc_auc(weights)
         out["pr_auc"] = ranked[0].average_precision(weights)
     else:
-        onehot = np.eye(n_classes)[true_idx]
-        out["brier"] = float(np.sum(weights * np.sum((proba - onehot) ** 2, axis=1)) / n)
+        onehot = np.eye(n_classes)[true_idx][:, :k]
+        out["brier"] = float(np.sum(weights * np.sum((proba[:, :k] - onehot) ** 2, axis=1)) / n)
         out["roc_auc"] = float(np.nanmean([r.roc_auc(weights) for r in ranked]))
         out["pr_auc"] = float(np.nanmean([r.average_precision(weights) for r in ranked]))
     return out
@@ -89,18 +94,23 @@ def bootstrap_intervals(
     level: float = 0.95,
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
-    """Percentile interval of every metric over `n_boot` resamples of the rows (seeded)."""
+    """Percentile interval of every metric over `n_boot` resamples of the rows (seeded).
+
+    A label never seen in training stays in the resamples as one extra class that no prediction
+    hits and that has probability 0, so it is scored as an error exactly as `compute_metrics` does.
+    """
     classes = list(classes)
     lookup = {label: position for position, label in enumerate(classes)}
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    keep = np.array([label in lookup for label in y_true])  # unseen labels cannot be scored per class
-    y_true, y_pred = y_true[keep], y_pred[keep]
-    true_idx = np.array([lookup[label] for label in y_true], dtype=int)
+    unseen = len(classes)  # the index of every label never seen in training
+    true_idx = np.array([lookup.get(label, unseen) for label in y_true], dtype=int)
+    n_slots = len(classes) + int((true_idx == unseen).any())
     pred_idx = np.array([lookup.get(label, 0) for label in y_pred], dtype=int)
     positive = lookup[positive_label] if positive_label is not None else None
     ranked: list[_RankedScores] = []
     if proba is not None:
-        proba = np.clip(np.asarray(proba, dtype=float)[keep], 0.0, 1.0)
+        proba = np.clip(np.asarray(proba, dtype=float), 0.0, 1.0)
+        proba = np.pad(proba, ((0, 0), (0, n_slots - len(classes))))  # probability 0 for unseen labels
         if len(classes) == 2:
             column = 1 if positive is None else positive
             ranked = [_RankedScores(proba[:, column], true_idx == column)]
@@ -112,7 +122,7 @@ def bootstrap_intervals(
     draws: dict[str, list[float]] = {}
     for _ in tqdm(range(n_boot), desc="bootstrap", leave=False, mininterval=2.0):
         weights = np.bincount(rng.integers(0, n, size=n), minlength=n).astype(float)
-        sample = weighted_metrics(weights, true_idx, pred_idx, len(classes), proba, ranked, positive, names)
+        sample = weighted_metrics(weights, true_idx, pred_idx, n_slots, proba, ranked, positive, names)
         for key, value in sample.items():
             draws.setdefault(key, []).append(value)
     alpha = (1.0 - level) / 2.0
