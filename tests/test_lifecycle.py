@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from src import tracking
+from src.data.checksums import sha256_file
 from src.data.errors import DataValidationError
 from src.errors import ConfigError
 from src.experiment import IntervalSettings, evaluate_target, load_task, run, task_plugin
@@ -146,6 +147,14 @@ def test_one_file_per_split_with_renamed_headers(make_cfg, tmp_path) -> None:
     assert list(split.test) == list(range(320, N_ROWS))
     assert len(split.val) > 0 and set(split.val) | set(split.train) == set(range(320))
     assert make_split(data.y, 42, 0.15, 0.15, fixed=data.split).val.tolist() == split.val.tolist()
+    # one checksum per file
+    with open_dict(cfg):
+        cfg.data.sha256 = {"train": sha256_file(train), "test": "0" * 64}
+    with pytest.raises(DataValidationError, match=r"test\.csv.*checksum mismatch"):
+        load_task(cfg)
+    with open_dict(cfg):
+        cfg.data.sha256 = {"train": sha256_file(train), "test": sha256_file(test)}
+    assert len(load_task(cfg).X) == N_ROWS
 
 
 def test_a_run_that_fails_on_its_data_is_recorded_failed_with_the_error(make_cfg, tmp_path) -> None:

@@ -40,14 +40,18 @@ def decode_strict(raw: bytes, path: Path, encoding: str) -> str:
         raise DataValidationError(f"unknown encoding '{encoding}'", file=path) from None
 
 
-def read_validated_csv(spec: DictConfig, path: str | Path | None = None) -> tuple[pd.DataFrame, str]:
+def read_validated_csv(
+    spec: DictConfig, path: str | Path | None = None, sha256: str | None = None
+) -> tuple[pd.DataFrame, str]:
     """Read a CSV of a data spec (`spec.path` by default) as pandas would, after validating every column.
 
     `spec.rename` (old header -> declared name) is applied to the header first, so files that spell
-    a column differently validate against one `columns:` list.
+    a column differently validate against one `columns:` list. A `path` other than `spec.path` is
+    checked against `sha256` (None skips the check).
     """
+    expected = spec.get("sha256") if path is None else sha256
     path = Path(spec.path if path is None else path)
-    checksum = verify_sha256(path, spec.get("sha256"))
+    checksum = verify_sha256(path, expected)
     raw = path.read_bytes()
     text = decode_strict(raw, path, spec.get("encoding", "utf-8"))
     if not text.strip():
@@ -176,9 +180,14 @@ def read_tables(spec: DictConfig) -> tuple[pd.DataFrame, list[str], list[str]]:
     unknown = sorted(set(files) - set(SPLITS))
     if unknown:
         raise ConfigError(f"data.files has unknown split(s) {unknown}; use {list(SPLITS)}")
+    expected = spec.get("sha256")
+    if expected is not None and not isinstance(expected, DictConfig):
+        raise ConfigError(
+            "data.sha256: with `files`, give one checksum per split ({train: ..., test: ...}) or null"
+        )
     frames, checksums = [], []
     for name, path in files.items():
-        frame, checksum = read_validated_csv(spec, path)
+        frame, checksum = read_validated_csv(spec, path, None if expected is None else expected.get(name))
         frames.append(frame.assign(**{FILE_SPLIT: name}))
         checksums.append(checksum)
     return pd.concat(frames, ignore_index=True), checksums, [str(p) for p in files.values()]
