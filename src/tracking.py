@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from src.config import flatten
 from src.data.checksums import sha256_file
-from src.identity import identity_tags, pair_of
+from src.identity import Pair, identity_tags, pair_of
 from src.paths import CONF_DIR, PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,12 @@ def configure_store(cfg: DictConfig) -> None:
 
 def experiment_name(cfg: DictConfig, task: str | None = None) -> str:
     """One experiment per (task, dataset): profiling-<task>, or profiling-<task>--<dataset> off-default."""
-    return f"{cfg.mlflow.experiment_prefix}{pair_of(cfg, task).suffix}"
+    return pair_experiment_name(cfg, pair_of(cfg, task))
+
+
+def pair_experiment_name(cfg: DictConfig, pair: Pair) -> str:
+    """The experiment that holds a (task, dataset) pair's runs."""
+    return f"{cfg.mlflow.experiment_prefix}{pair.suffix}"
 
 
 def ensure_experiment(cfg: DictConfig, task: str | None = None) -> str:
