@@ -57,7 +57,8 @@ def model_signature(contract: InputContract | None, example: pd.DataFrame, outpu
     if contract is None:
         return infer_signature(example, output)
     inputs = Schema([ColSpec(AnyType(), name, required=False) for name in contract.columns])
-    return ModelSignature(inputs=inputs, outputs=infer_signature(example, output).outputs)
+    outputs = Schema([ColSpec("string" if c == "prediction" else "double", c) for c in output.columns])
+    return ModelSignature(inputs=inputs, outputs=outputs)
 
 
 def log_pipeline(
