@@ -195,6 +195,7 @@ def test_a_pinned_champion_survives_a_later_better_run(world):
     champion = client.get_model_version_by_alias("profiling-churn--telco2", "champion")
     challenger = client.get_model_version_by_alias("profiling-churn--telco2", "challenger")
     assert (str(champion.version), str(challenger.version)) == ("1", "2")
+    assert f"| dataset | telco2 ({TITLE}) |" in champion.description
     assert client.get_registered_model("profiling-churn--telco2").tags["champion_pinned"] == "true"
     assert "champion_pinned" not in client.get_registered_model("profiling-churn").tags
 

@@ -53,8 +53,11 @@ def predict_frame(pipeline: Any, classes: list, frame: pd.DataFrame) -> pd.DataF
             {c: pd.Series(dtype="object" if c == "prediction" else "float64") for c in columns}
         )
     raw = np.asarray(pipeline.predict(frame))
-    named = dict(zip([label_text(c) for c in pipeline.classes_], classes, strict=True))
-    out = pd.DataFrame({"prediction": [named.get(label_text(v), label_text(v)) for v in raw]})
+    own = [label_text(c) for c in pipeline.classes_]
+    if own != list(classes):  # the data config renames the labels (`label_names`)
+        named = dict(zip(own, classes, strict=True))
+        raw = np.asarray([named.get(label_text(v), label_text(v)) for v in raw], dtype=object)
+    out = pd.DataFrame({"prediction": raw})
     if probabilistic:
         proba = np.asarray(pipeline.predict_proba(frame))
         for position, label in enumerate(classes):
