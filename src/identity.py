@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from src.features.contract import InputContract
 from src.paths import CONF_DIR
 
+FEATURE_KINDS = ("numeric", "integer", "categorical")
 SEPARATOR = "--"
 DATA_OVERRIDE = "override /data"
 FALLBACK_DATASET_KEY = "data"
@@ -76,22 +78,39 @@ def parse_suffix(suffix: str) -> Pair:
     return Pair(task=task, dataset=dataset or default_dataset(task) or "none")
 
 
-def input_contract(cfg: DictConfig) -> InputContract | None:
-    """The declared tabular input of the config's data, or None for data without `columns:`."""
-    data = cfg.get("data")
-    if data is None:
+def declared_input(data: Mapping[str, Any]) -> dict[str, dict] | None:
+    """`{"columns": feature -> kind, "blank_means": ...}` a tabular data config declares, else None.
+
+    Features are the columns of kind numeric, integer or categorical, minus the id and the target.
+    """
+    declared = data.get("columns")
+    if not isinstance(declared, Mapping):
         return None
-    return InputContract.from_data_config(OmegaConf.to_container(data, resolve=True))
+    excluded = {data.get("id_column"), data.get("target")}
+    columns = {
+        str(name): str(kind)
+        for name, kind in declared.items()
+        if kind in FEATURE_KINDS and name not in excluded
+    }
+    blanks = {str(k): float(v) for k, v in (data.get("blank_means") or {}).items() if k in columns}
+    return {"columns": columns, "blank_means": blanks}
+
+
+def schema_fingerprint(described: Mapping[str, Any]) -> str:
+    """A short, stable hash of a model's declared input."""
+    text = json.dumps(described, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def input_schema_fingerprint(cfg: DictConfig) -> str:
     """Hash of what the model takes: declared columns and kinds, or the feature kind for other data."""
-    contract = input_contract(cfg)
-    if contract is not None:
-        return contract.fingerprint()
-    described = {"features": str(cfg.features.get("kind", "")), "loader": str(cfg.data.get("loader", ""))}
-    text = json.dumps(described, sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    data = OmegaConf.to_container(cfg.data, resolve=True) if cfg.get("data") is not None else {}
+    declared = declared_input(data)
+    if declared is not None:
+        return schema_fingerprint(declared)
+    return schema_fingerprint(
+        {"features": str(cfg.features.get("kind", "")), "loader": str(data.get("loader", ""))}
+    )
 
 
 def dataset_title(cfg: DictConfig) -> str:

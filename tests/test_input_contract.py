@@ -107,5 +107,6 @@ def test_default_dataset_keeps_todays_names_and_others_get_a_suffix(tmp_path):
     assert parse_suffix("churn--orange") == Pair("churn", "orange") and parse_suffix("churn").is_default
     tags = identity_tags(cfg)
     assert tags["dataset"] == "ibm_telco" and tags["input_schema"] == input_schema_fingerprint(cfg)
+    assert InputContract.from_config(cfg).fingerprint() == tags["input_schema"]
     changed = OmegaConf.merge(cfg, {"data": {"columns": {"tenure": "numeric"}}})
     assert input_schema_fingerprint(changed) != tags["input_schema"]

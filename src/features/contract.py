@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import DictConfig, OmegaConf
 
-FEATURE_KINDS = ("numeric", "integer", "categorical")
+from src.identity import declared_input, schema_fingerprint
 
 
 class InputContractError(ValueError):
@@ -29,23 +28,21 @@ class InputContract:
     @classmethod
     def from_data_config(cls, data: Mapping[str, Any]) -> InputContract | None:
         """The contract of a tabular data config (`columns:`), or None for data without declared columns."""
-        declared = data.get("columns")
-        if not isinstance(declared, Mapping):
+        declared = declared_input(data)
+        if declared is None:
             return None
-        excluded = {data.get("id_column"), data.get("target")}
-        columns = {
-            str(name): str(kind)
-            for name, kind in declared.items()
-            if kind in FEATURE_KINDS and name not in excluded
-        }
-        blanks = {str(k): float(v) for k, v in (data.get("blank_means") or {}).items() if k in columns}
         names = {str(k): str(v) for k, v in (data.get("label_names") or {}).items()}
-        return cls(columns=columns, blank_means=blanks, label_names=names)
+        return cls(columns=declared["columns"], blank_means=declared["blank_means"], label_names=names)
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig) -> InputContract | None:
+        """The contract of a composed config's data, or None for data without declared columns."""
+        data = cfg.get("data")
+        return None if data is None else cls.from_data_config(OmegaConf.to_container(data, resolve=True))
 
     def fingerprint(self) -> str:
         """A short hash of the feature columns and their kinds: versions with equal hashes take equal rows."""
-        text = json.dumps({"columns": self.columns, "blank_means": self.blank_means}, sort_keys=True)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        return schema_fingerprint(self.as_dict())
 
     def as_dict(self) -> dict[str, Any]:
         """Plain mapping, for model metadata."""

@@ -11,7 +11,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from src.features.contract import InputContract
-from src.identity import identity_tags, input_contract, input_schema_fingerprint, pair_of
+from src.identity import identity_tags, input_schema_fingerprint, pair_of
 from src.models.pyfunc import ProfilingModel
 from src.paths import PROJECT_ROOT
 
@@ -68,7 +68,7 @@ def log_pipeline(
     import mlflow
     from mlflow import MlflowClient
 
-    contract = input_contract(cfg)
+    contract = InputContract.from_config(cfg)
     wrapper = ProfilingModel(pipeline, task=cfg.task.name, contract=contract)
     example = input_example.reset_index(drop=True)
     if contract is not None:
