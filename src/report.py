@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from src import tracking
 from src.config import compose
-from src.identity import Pair
+from src.identity import SEPARATOR, Pair
 from src.reports import store
 from src.reports.notebooks import execute, to_html
 from src.reports.provenance import commit_text
@@ -102,7 +102,8 @@ def render_task(cfg: DictConfig, pair: Pair, overrides: list[str]) -> bool:
     reports_dir = Path(cfg.paths.reports_dir)
     key = pair.suffix
     for stale in (reports_dir / "figures").glob(f"{key}-*.png"):
-        stale.unlink()
+        if not stale.name.startswith(f"{key}{SEPARATOR}"):  # `churn-*` must spare `churn--<dataset>-*`
+            stale.unlink()
     notebook = reports_dir / f"{key}.ipynb"
     ok = execute(
         Path(cfg.paths.notebooks_dir) / TASK_TEMPLATE,
