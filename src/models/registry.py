@@ -120,7 +120,9 @@ def eligible_versions(cfg: DictConfig, task: str | None = None) -> list[tuple[st
         run = client.get_run(version.run_id)
         tags = {**run.data.tags, **version.tags}
         value = run.data.metrics.get(metric)
-        if run.info.status != "FINISHED" or value is None or tags.get("dataset") != pair.dataset:
+        if run.info.status != "FINISHED" or value is None:
+            continue
+        if (tags.get("task"), tags.get("dataset")) != (pair.task, pair.dataset):
             continue
         if schema is not None and tags.get("input_schema") != schema:
             continue
