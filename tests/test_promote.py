@@ -218,6 +218,21 @@ def test_cli_pins_a_version_and_prints_old_to_new(real_store, tmp_path):
 
 
 @pytest.mark.slow  # real experiments / a fresh process
+def test_cli_unpin_returns_the_model_to_election(real_store, tmp_path):
+    cfg, _ = real_store
+    common = [f"paths.mlruns_dir={cfg.paths.mlruns_dir}", f"hydra.run.dir={tmp_path / 'run'}"]
+    pinned = run_cli("src.models.promote", "task=churn", "version=2", *common)
+    assert pinned.returncode == 0, pinned.stderr[-2000:]
+    both = run_cli("src.models.promote", "task=churn", "version=2", "unpin=true", *common)
+    assert both.returncode == 1 and "error: give either version=<n> (pin) or unpin=true" in both.stderr
+    assert "Traceback" not in both.stderr
+    done = run_cli("src.models.promote", "task=churn", "unpin=true", *common)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "profiling-churn@champion: 2 -> 1" in done.stdout and "(pinned)" not in done.stdout
+    assert PIN_TAG not in MlflowClient().get_registered_model("profiling-churn").tags
+
+
+@pytest.mark.slow  # real experiments / a fresh process
 def test_cli_bad_version_exits_with_one_line_naming_the_versions(real_store, tmp_path):
     cfg, _ = real_store
     done = run_cli(
