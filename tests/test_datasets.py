@@ -244,7 +244,10 @@ def test_reports_give_each_pair_its_own_section_and_list_unfinished_runs(world):
 def test_the_second_pair_gets_its_own_report_page(world):
     cfg = world["ibm"]
     pair = store.pairs_with_runs(cfg)[1]
-    assert render_task(cfg, pair, [f"paths.mlruns_dir={cfg.paths.mlruns_dir}"])
+    overrides = [f"paths.mlruns_dir={cfg.paths.mlruns_dir}", f"paths.reports_dir={cfg.paths.reports_dir}"]
+    assert render_task(cfg, pair, overrides)
+    figures = sorted(p.name for p in (Path(cfg.paths.reports_dir) / "figures").glob("*.png"))
+    assert figures and all(name.startswith("churn--telco2-") for name in figures)
     page = (Path(cfg.paths.reports_dir) / "churn--telco2.html").read_text(encoding="utf-8")
     assert TITLE in page and "profiling-churn--telco2" in page
     assert "IBM Telco" not in page
