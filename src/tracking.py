@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from src.config import flatten
 from src.data.checksums import sha256_file
+from src.identity import Pair, identity_tags, pair_of
 from src.paths import CONF_DIR, PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,17 @@ def configure_store(cfg: DictConfig) -> None:
 
 
 def experiment_name(cfg: DictConfig, task: str | None = None) -> str:
-    """One experiment per task: profiling-<task>."""
-    return f"{cfg.mlflow.experiment_prefix}{task or cfg.task.name}"
+    """One experiment per (task, dataset): profiling-<task>, or profiling-<task>--<dataset> off-default."""
+    return pair_experiment_name(cfg, pair_of(cfg, task))
+
+
+def pair_experiment_name(cfg: DictConfig, pair: Pair) -> str:
+    """The experiment that holds a (task, dataset) pair's runs."""
+    return f"{cfg.mlflow.experiment_prefix}{pair.suffix}"
 
 
 def ensure_experiment(cfg: DictConfig, task: str | None = None) -> str:
-    """Create the task's experiment with an explicit artifact location if it does not exist."""
+    """Create the pair's experiment (artifact location explicit, tagged task/dataset) if it does not exist."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -62,8 +68,10 @@ def ensure_experiment(cfg: DictConfig, task: str | None = None) -> str:
     if found is not None:
         return found.experiment_id
     location = (Path(cfg.mlflow.artifact_root) / name).as_uri()
+    pair = pair_of(cfg, task)
+    tags = {"task": pair.task, "dataset": pair.dataset}
     try:
-        return client.create_experiment(name, artifact_location=location)
+        return client.create_experiment(name, artifact_location=location, tags=tags)
     except MlflowException:  # another job created it a moment ago
         return client.get_experiment_by_name(name).experiment_id
 
@@ -74,7 +82,7 @@ def all_task_names() -> list[str]:
 
 
 class PrepareMlflowStore(Callback):
-    """Create the store and every task's experiment once, before the jobs of a sweep start."""
+    """Create the store and every task's experiment (the run's own dataset for its task) before jobs start."""
 
     def _prepare(self, config: DictConfig) -> None:
         from hydra.core.hydra_config import HydraConfig
@@ -165,7 +173,7 @@ def log_lineage(
     git = git_state()
     mlflow.log_dict({"data_sha256": checksums, "packages": versions, **git}, "lineage.json")
     mlflow.log_text(all_installed_packages(), "environment/packages.txt")
-    tags = {**git, "seed": str(cfg.seed), "overrides": " ".join(overrides or [])[:5000]}
+    tags = {**git, **identity_tags(cfg), "seed": str(cfg.seed), "overrides": " ".join(overrides or [])[:5000]}
     tags.update({f"data_sha256.{name}": digest for name, digest in checksums.items()})
     tags.update({f"pkg.{name}": version for name, version in versions.items()})
     mlflow.set_tags(tags)

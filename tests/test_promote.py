@@ -1,4 +1,4 @@
-"""Champion promotion: re-election on validation only, pinning a version, errors, and the model card."""
+"""Champion promotion: election on validation only, pins that stick, per-dataset election, model cards."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from mlflow.exceptions import MlflowException
 
 from src.config import compose
 from src.errors import ConfigError
+from src.identity import identity_tags
 from src.models.model_card import MAX_CARD_CHARS, model_card
 from src.models.promote import PREVIOUS_TAG, promote
-from src.models.registry import registered_name
+from src.models.registry import PIN_BY_TAG, PIN_TAG, registered_name, update_champion
 from src.tracking import configure_store, ensure_experiment
 from tests.conftest import run_cli
 
@@ -41,11 +42,12 @@ def _cfg(root: Path, prefix: str = "profiling-", *overrides: str, config_name: s
     )
 
 
-def _version(cfg, val: float | None, test: float, status: str = "FINISHED") -> str:
+def _version(cfg, val: float | None, test: float, status: str = "FINISHED", **tags: str) -> str:
     """Register a version whose run logged only the metrics promotion looks at (no model needed)."""
     configure_store(cfg)
     client = MlflowClient()
-    run = client.create_run(ensure_experiment(cfg), tags={"task": "churn", "model": "synthetic"})
+    run_tags = {**identity_tags(cfg), "model": "synthetic", **tags}
+    run = client.create_run(ensure_experiment(cfg), tags=run_tags)
     run_id = run.info.run_id
     for key, value in {"task.selection_metric": "roc_auc", "task.selection_mode": "max"}.items():
         client.log_param(run_id, key, value)
@@ -92,7 +94,7 @@ def test_pinning_a_version_moves_the_alias_records_the_previous_and_sets_the_car
     assert client.get_model_version("pin-churn", "1").tags[PREVIOUS_TAG] == "none"
 
     pinned = promote(_cfg(root, "pin-", "version=2"))
-    assert str(pinned) == "pin-churn@champion: 1 -> 2"
+    assert str(pinned) == "pin-churn@champion: 1 -> 2 (pinned)"
     assert _champion("pin-churn") == "2"
     second = client.get_model_version("pin-churn", "2")
     assert second.tags[PREVIOUS_TAG] == "1"
@@ -100,11 +102,44 @@ def test_pinning_a_version_moves_the_alias_records_the_previous_and_sets_the_car
     assert "`val_roc_auc` = 0.8000" in second.description
 
     again = promote(_cfg(root, "pin-", "version=2"))
-    assert str(again).endswith("2 -> 2 (unchanged)")
+    assert str(again).endswith("2 -> 2 (unchanged) (pinned)")
     assert client.get_model_version("pin-churn", "2").tags[PREVIOUS_TAG] == "1"  # history kept
 
-    back = promote(cfg)  # re-election overrides a manual pin
-    assert (back.previous, back.current) == ("2", "1")
+    kept = promote(cfg)  # re-election without unpin keeps the human's pin
+    assert (kept.previous, kept.current, kept.pinned) == ("2", "2", True)
+    assert str(client.get_model_version_by_alias("pin-churn", "challenger").version) == "1"
+
+    back = promote(_cfg(root, "pin-", "unpin=true"))  # unpinning returns the model to election
+    assert (back.previous, back.current, back.pinned) == ("2", "1", False)
+    assert PIN_TAG not in client.get_registered_model("pin-churn").tags
+    with pytest.raises(MlflowException):
+        client.get_model_version_by_alias("pin-churn", "challenger")
+
+
+def test_election_never_moves_a_pinned_champion_and_moves_the_challenger(root, caplog):
+    cfg = _cfg(root, "stick-")
+    _version(cfg, val=0.70, test=0.70)
+    _version(cfg, val=0.60, test=0.60)
+    pinned = promote(_cfg(root, "stick-", "version=2"))
+    assert pinned.pinned and str(pinned).endswith("(pinned)")
+    tags = MlflowClient().get_registered_model("stick-churn").tags
+    assert tags[PIN_TAG] == "true" and tags[PIN_BY_TAG]
+
+    _version(cfg, val=0.99, test=0.99)  # a later, better run
+    with caplog.at_level("INFO", logger="src.models.registry"):
+        assert update_champion(cfg) == "2"
+    assert _champion("stick-churn") == "2"
+    assert str(MlflowClient().get_model_version_by_alias("stick-churn", "challenger").version) == "3"
+    assert "pinned to version 2: election did not move it" in caplog.text
+
+
+def test_election_compares_only_versions_of_the_same_dataset_and_input_schema(root):
+    cfg = _cfg(root, "pair-")
+    _version(cfg, val=0.70, test=0.70)
+    _version(cfg, val=0.99, test=0.99, dataset="another_table")  # legacy mix-up: another dataset
+    _version(cfg, val=0.98, test=0.98, input_schema="0000000000000000")  # same data, other columns
+    _version(cfg, val=0.97, test=0.97, status="RUNNING")  # stale RUNNING run
+    assert promote(cfg).current == "1"
 
 
 def test_unknown_or_unfinished_version_is_an_error_naming_the_choices(root):
@@ -125,7 +160,8 @@ def test_nothing_to_elect_is_an_error(root):
     cfg = _cfg(root, "noval-")
     _version(cfg, val=None, test=0.9)
     with pytest.raises(
-        ConfigError, match=r"no finished version of 'noval-churn' has val_roc_auc.*versions: 1"
+        ConfigError,
+        match=r"no finished version of 'noval-churn' for dataset 'ibm_telco' has val_roc_auc.*versions: 1",
     ):
         promote(cfg)
 
@@ -174,11 +210,26 @@ def test_cli_pins_a_version_and_prints_old_to_new(real_store, tmp_path):
         f"hydra.run.dir={tmp_path / 'run'}",
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "profiling-churn@champion: 1 -> 2" in done.stdout
+    assert "profiling-churn@champion: 1 -> 2 (pinned)" in done.stdout
     client = MlflowClient()
     assert _champion("profiling-churn") == "2"
     version = client.get_model_version("profiling-churn", "2")
     assert version.tags[PREVIOUS_TAG] == "1" and version.description.startswith("# churn / majority")
+
+
+@pytest.mark.slow  # real experiments / a fresh process
+def test_cli_unpin_returns_the_model_to_election(real_store, tmp_path):
+    cfg, _ = real_store
+    common = [f"paths.mlruns_dir={cfg.paths.mlruns_dir}", f"hydra.run.dir={tmp_path / 'run'}"]
+    pinned = run_cli("src.models.promote", "task=churn", "version=2", *common)
+    assert pinned.returncode == 0, pinned.stderr[-2000:]
+    both = run_cli("src.models.promote", "task=churn", "version=2", "unpin=true", *common)
+    assert both.returncode == 1 and "error: give either version=<n> (pin) or unpin=true" in both.stderr
+    assert "Traceback" not in both.stderr
+    done = run_cli("src.models.promote", "task=churn", "unpin=true", *common)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "profiling-churn@champion: 2 -> 1" in done.stdout and "(pinned)" not in done.stdout
+    assert PIN_TAG not in MlflowClient().get_registered_model("profiling-churn").tags
 
 
 @pytest.mark.slow  # real experiments / a fresh process

@@ -18,7 +18,7 @@ from src.config import compose
 from src.experiment import load_task, run
 from src.models.evaluate import make_split
 from src.models.registry import champion_uri
-from src.models.serving import LOOPBACK, ServerError, post_frame, scripts_dir, serving
+from src.models.serving import LOOPBACK, ServerError, post_frame, post_json, scripts_dir, serving
 from src.tracking import configure_store
 
 SERVER_PACKAGES = ("uvicorn", "fastapi", "starlette")  # what MLflow 3's scoring server runs on
@@ -105,6 +105,39 @@ def test_served_churn_champion_answers_like_pyfunc(churn_champion):
     workdir.mkdir()
     served, local = _served_and_local(cfg, "churn", rows, workdir)
     assert list(local.columns) == ["prediction", "proba_No", "proba_Yes"]
+    _assert_same_scores(served, local)
+
+
+def _plain_request(rows: pd.DataFrame, tenure: list) -> dict:
+    """A hand-written JSON request: plain numbers (ints, integral floats, null) as a client would send."""
+    frame = rows.drop(columns=["customerID"]).assign(tenure=tenure)
+    frame["TotalCharges"] = pd.to_numeric(frame["TotalCharges"]).fillna(0.0)
+    data = [
+        [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row] for row in frame.values
+    ]
+    return {"dataframe_split": {"columns": list(frame.columns), "data": data}}
+
+
+def test_served_churn_champion_takes_plain_json_numbers_and_refuses_fractional_tenure(churn_champion):
+    cfg, root = churn_champion
+    rows = _test_rows(cfg, 4)
+    ok = _plain_request(rows, [12, 3.0, None, 0])
+    assert ok["dataframe_split"]["data"][1][ok["dataframe_split"]["columns"].index("tenure")] == 3.0
+    bad = _plain_request(rows, [12, 1.5, 2, 0])
+    workdir = root / "serve_json"
+    workdir.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MLFLOW_TRACKING_URI")}
+    uri = champion_uri(cfg, "churn")
+    with serving(uri, cfg.mlflow.tracking_uri, workdir / "server.log", cwd=workdir, env=env) as server:
+        served = post_json(server.url, ok)
+        with pytest.raises(
+            ServerError, match=r"HTTP 400.*column 'tenure', row 2: expected an integer, got 1.5"
+        ):
+            post_json(server.url, bad)
+    configure_store(cfg)
+    split = ok["dataframe_split"]
+    local = mlflow.pyfunc.load_model(uri).predict(pd.DataFrame(split["data"], columns=split["columns"]))
+    assert list(served.columns) == ["prediction", "proba_No", "proba_Yes"]
     _assert_same_scores(served, local)
 
 

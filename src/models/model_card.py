@@ -22,6 +22,12 @@ def model_card(run: Any) -> str:
     lines += ["| | |", "|---|---|"]
     lines.append(f"| task | {task} |")
     lines.append(f"| model | {model} |")
+    dataset = tags.get("dataset") or params.get("data.name")
+    if dataset:
+        title = tags.get("dataset_title")
+        lines.append(f"| dataset | {dataset}{f' ({title})' if title and title != dataset else ''} |")
+    if "input_schema" in tags:
+        lines.append(f"| input schema | `{tags['input_schema']}` |")
     lines.append(f"| run | `{run.info.run_id}` ({run.info.status}) |")
     commit = tags.get("git_commit", "unknown")
     dirty = " (uncommitted changes)" if tags.get("git_dirty") == "true" else ""

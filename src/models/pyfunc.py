@@ -7,6 +7,9 @@ from typing import Any
 import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+
+from src.features.contract import InputContract, InputContractError, label_text
 
 
 def proba_column(label: Any) -> str:
@@ -18,24 +21,45 @@ class ProfilingModel(mlflow.pyfunc.PythonModel):
     """Wraps a fitted scikit-learn pipeline (preprocessing included).
 
     `predict` returns one row per input row: `prediction` and, for probabilistic
-    models, `proba_<class>` for every class.
+    models, `proba_<class>` for every class, classes named as the data config names them.
+    With a tabular input contract, rows are checked and typed by the declared column kinds first.
     """
 
-    def __init__(self, pipeline: Any, task: str) -> None:
+    def __init__(self, pipeline: Any, task: str, contract: InputContract | None = None) -> None:
         self.pipeline = pipeline
         self.task = task
-        self.classes = [c.item() if hasattr(c, "item") else c for c in pipeline.classes_]
+        self.contract = contract
+        self.classes = [label_text(c) for c in pipeline.classes_]
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
-        """Score raw rows."""
-        return predict_frame(self.pipeline, self.classes, model_input)
+        """Score raw rows; rows that break the input contract are refused with one clear message."""
+        contract = getattr(self, "contract", None)  # models pickled before the contract existed
+        frame = model_input
+        if contract is not None:
+            try:
+                frame = contract.coerce(model_input)
+            except InputContractError as err:
+                raise MlflowException(f"error: {err}", error_code=INVALID_PARAMETER_VALUE) from None
+        names = [contract.label(c) for c in self.classes] if contract is not None else self.classes
+        return predict_frame(self.pipeline, names, frame)
 
 
 def predict_frame(pipeline: Any, classes: list, frame: pd.DataFrame) -> pd.DataFrame:
-    """`prediction` plus `proba_<class>` columns for a fitted pipeline."""
-    out = pd.DataFrame({"prediction": np.asarray(pipeline.predict(frame))}, index=frame.index)
-    if hasattr(pipeline, "predict_proba"):
-        proba = pipeline.predict_proba(frame)
+    """`prediction` plus `proba_<class>` columns of a fitted pipeline; no rows in, no rows out."""
+    probabilistic = hasattr(pipeline, "predict_proba")
+    columns = ["prediction"] + ([proba_column(label) for label in classes] if probabilistic else [])
+    if len(frame) == 0:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="object" if c == "prediction" else "float64") for c in columns}
+        )
+    raw = np.asarray(pipeline.predict(frame))
+    own = [label_text(c) for c in pipeline.classes_]
+    if own != list(classes):  # the data config renames the labels (`label_names`)
+        named = dict(zip(own, classes, strict=True))
+        raw = np.asarray([named.get(label_text(v), label_text(v)) for v in raw], dtype=object)
+    out = pd.DataFrame({"prediction": raw})
+    if probabilistic:
+        proba = np.asarray(pipeline.predict_proba(frame))
         for position, label in enumerate(classes):
             out[proba_column(label)] = proba[:, position]
-    return out.reset_index(drop=True)
+    return out

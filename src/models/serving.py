@@ -154,17 +154,22 @@ def serving(
 
 def post_frame(url: str, frame: pd.DataFrame, timeout_s: float = 60.0) -> pd.DataFrame:
     """POST `frame` to `<url>/invocations` as `dataframe_split` and return the predictions as a frame."""
-    body = json.dumps({"dataframe_split": frame_payload(frame)}, ensure_ascii=False).encode("utf-8")
+    return post_json(url, {"dataframe_split": frame_payload(frame)}, timeout_s)
+
+
+def post_json(url: str, payload: dict, timeout_s: float = 60.0) -> pd.DataFrame:
+    """POST a JSON body as given (plain numbers, nulls) to `<url>/invocations`; predictions as a frame."""
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
         f"{url}/invocations", data=body, headers={"Content-Type": "application/json"}, method="POST"
     )
     try:
         with _OPENER.open(request, timeout=timeout_s) as answer:
-            payload = json.loads(answer.read().decode("utf-8"))
+            answered = json.loads(answer.read().decode("utf-8"))
     except urllib.error.HTTPError as err:
         detail = err.read().decode("utf-8", errors="replace")[:2000]
         raise ServerError(f"POST {url}/invocations -> HTTP {err.code}: {detail}") from None
-    return pd.DataFrame(payload["predictions"])
+    return pd.DataFrame(answered["predictions"])
 
 
 def frame_payload(frame: pd.DataFrame) -> dict:

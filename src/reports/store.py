@@ -14,6 +14,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from src import tracking
+from src.identity import Pair, parse_suffix
 
 log = logging.getLogger(__name__)
 # one progress bar per artifact would flood the report's output
@@ -30,15 +31,15 @@ def store_exists(cfg: DictConfig) -> bool:
     return True
 
 
-def tasks_with_runs(cfg: DictConfig) -> list[str]:
-    """Tasks whose experiment (`profiling-<task>`) holds at least one FINISHED run, sorted."""
+def pairs_with_runs(cfg: DictConfig) -> list[Pair]:
+    """(task, dataset) pairs whose experiment holds at least one FINISHED run, sorted (defaults first)."""
     if not store_exists(cfg):
         return []
     import mlflow
 
     tracking.configure_store(cfg)
     prefix = str(cfg.mlflow.experiment_prefix)
-    tasks = []
+    pairs = set()
     for experiment in mlflow.search_experiments():
         if not experiment.name.startswith(prefix):
             continue
@@ -47,9 +48,14 @@ def tasks_with_runs(cfg: DictConfig) -> list[str]:
             filter_string="attributes.status = 'FINISHED'",
             max_results=1,
         )
-        if not finished.empty:
-            tasks.append(experiment.name.removeprefix(prefix))
-    return sorted(tasks)
+        if finished.empty:
+            continue
+        tags = experiment.tags or {}
+        if "task" in tags and "dataset" in tags:
+            pairs.add(Pair(task=tags["task"], dataset=tags["dataset"]))
+        else:  # experiments created before datasets were told apart
+            pairs.add(parse_suffix(experiment.name.removeprefix(prefix)))
+    return sorted(pairs, key=lambda pair: (pair.task, not pair.is_default, pair.dataset))
 
 
 @cache

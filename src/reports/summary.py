@@ -1,8 +1,12 @@
-"""The summary of every task x model (claims, verdicts, provenance) as notebook sections and markdown."""
+"""The summary of every (task, dataset) x model (claims, verdicts, provenance) as notebook cells, markdown.
+
+Runs are keyed by report key: `<task>` on the task's default dataset, `<task>--<dataset>` on another;
+the study's claims are about the default datasets, so only those keys can match a claim.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +19,7 @@ from src.reports import store, tables
 from src.reports.claims import VERDICT_RULE, Claim, load_claims
 from src.reports.figures import figure_path
 from src.reports.provenance import commit_text, config_hash, data_checksums, run_config_hash
-from src.reports.runs import latest_runs
+from src.reports.runs import dataset_title, latest_runs, unfinished_runs
 
 NO_RUNS = (
     "No runs yet: run `make reproduce` (or `python -m src.run task=<task> model=<model>`), "
@@ -25,7 +29,7 @@ NO_RUNS = (
 
 @dataclass
 class Summary:
-    """The runs of every task and what the summary was made from."""
+    """The runs of every (task, dataset) pair, keyed by report key, and what the summary was made from."""
 
     cfg: DictConfig
     runs_by_task: dict[str, pd.DataFrame]
@@ -33,6 +37,8 @@ class Summary:
     claims: list[Claim]
     git: dict[str, str]
     config_hash: str
+    titles: dict[str, str] = field(default_factory=dict)
+    unfinished: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -51,11 +57,20 @@ class Summary:
 
 
 def collect(overrides: list[str] | None = None, cfg: DictConfig | None = None) -> Summary:
-    """Read the newest finished run per task and model from the store."""
+    """Read the newest finished run per (task, dataset) pair and model from the store."""
     cfg = cfg if cfg is not None else compose(list(overrides or []))
-    runs_by_task = {task: latest_runs(cfg, task) for task in store.tasks_with_runs(cfg)}
-    runs_by_task = {task: runs for task, runs in runs_by_task.items() if not runs.empty}
+    pairs = store.pairs_with_runs(cfg)
+    runs_by_task = {pair.suffix: latest_runs(cfg, pair.task, pair.dataset) for pair in pairs}
+    runs_by_task = {key: runs for key, runs in runs_by_task.items() if not runs.empty}
+    titles = {
+        pair.suffix: f"{pair.task} on {dataset_title(runs_by_task[pair.suffix], pair.dataset)}"
+        for pair in pairs
+        if pair.suffix in runs_by_task
+    }
+    unfinished = {pair.suffix: unfinished_runs(cfg, pair.task, pair.dataset) for pair in pairs}
     return Summary(
+        titles=titles,
+        unfinished={key: frame for key, frame in unfinished.items() if not frame.empty},
         cfg=cfg,
         runs_by_task=runs_by_task,
         configured_tasks=tracking.all_task_names(),
@@ -103,13 +118,27 @@ def markdown(summary: Summary) -> str:
     lines += ["## Task reports", ""]
     reports_dir = Path(summary.cfg.paths.reports_dir)
     for task in summary.runs_by_task:
-        lines.append(f"- `{task}`: [{task}.html]({task}.html) (code hidden), [{task}.ipynb]({task}.ipynb)")
+        title = summary.titles.get(task, task)
+        lines.append(
+            f"- `{task}` ({title}): [{task}.html]({task}.html) (code hidden), [{task}.ipynb]({task}.ipynb)"
+        )
         chart = figure_path(reports_dir / "figures", task, "compare-accuracy")
         if chart.is_file():
             lines += ["", f"  ![{task} accuracy](figures/{chart.name})"]
+    lines += unfinished_lines(summary)
     lines += ["", "## Data checksums (from the runs' lineage.json)", ""]
     lines += [tables.markdown_table(data_checksums(summary.run_ids())), ""]
     return "\n".join(lines)
+
+
+def unfinished_lines(summary: Summary) -> list[str]:
+    """Markdown listing the runs left out because they did not finish (stale RUNNING ones included)."""
+    if not summary.unfinished:
+        return []
+    lines = ["", "## Runs left out (not FINISHED)", ""]
+    for key, frame in summary.unfinished.items():
+        lines += [f"`{key}`:", "", tables.markdown_table(frame), ""]
+    return lines
 
 
 def _md(text: str) -> None:
@@ -144,7 +173,9 @@ def show_overview(summary: Summary) -> None:
     display(HTML(tables.html_table(overview(summary), "overview-table")))
     if summary.tasks_without_runs:
         _md(f"Tasks without runs yet: {', '.join(f'`{t}`' for t in summary.tasks_without_runs)}.")
-    _md("Task reports: " + ", ".join(f"[{t}]({t}.html)" for t in summary.runs_by_task))
+    _md("Task reports: " + ", ".join(f"[{summary.titles.get(t, t)}]({t}.html)" for t in summary.runs_by_task))
+    if summary.unfinished:
+        _md("\n".join(unfinished_lines(summary)))
 
 
 def show_checksums(summary: Summary) -> None:

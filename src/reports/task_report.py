@@ -1,4 +1,4 @@
-"""The sections of one task's report (notebooks/10-task-report.ipynb calls one function per cell)."""
+"""The sections of one (task, dataset) report (notebooks/10-task-report.ipynb calls one function per cell)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ from omegaconf import DictConfig
 
 from src import tracking
 from src.config import compose
+from src.identity import Pair
 from src.reports import figures, store, tables
 from src.reports.claims import VERDICT_RULE, Claim, load_claims
 from src.reports.provenance import commit_text, data_checksums, run_commits
-from src.reports.runs import latest_runs
+from src.reports.runs import dataset_title, latest_runs, pair_for, unfinished_runs
 
 
 @dataclass
 class TaskReport:
-    """Everything the sections of one task's report share."""
+    """Everything the sections of one (task, dataset) report share; `task` is the report key."""
 
     task: str
     cfg: DictConfig
@@ -28,6 +29,8 @@ class TaskReport:
     figures_dir: Path
     store_found: bool
     cache: dict = field(default_factory=dict)
+    pair: Pair | None = None
+    unfinished: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def empty(self) -> bool:
@@ -58,17 +61,33 @@ class TaskReport:
 
 
 def open_report(
-    task: str, overrides: list[str] | None = None, figures_dir: str = "", tracking_uri: str = ""
+    task: str,
+    overrides: list[str] | None = None,
+    figures_dir: str = "",
+    tracking_uri: str = "",
+    dataset: str = "",
 ) -> TaskReport:
-    """Compose the config, read the task's newest finished run per model and the study's claims."""
+    """Compose the config, read the pair's newest finished run per model and (default dataset) the claims."""
     overrides = list(overrides or [])
     if tracking_uri:
         overrides += [f"mlflow.tracking_uri={tracking_uri}", f"mlflow.registry_uri={tracking_uri}"]
     cfg = compose(overrides)
+    pair = pair_for(task, dataset)
     found = store.store_exists(cfg)
-    runs = latest_runs(cfg, task) if found else pd.DataFrame()
+    runs = latest_runs(cfg, pair.task, pair.dataset) if found else pd.DataFrame()
+    unfinished = unfinished_runs(cfg, pair.task, pair.dataset) if found else pd.DataFrame()
     out = Path(figures_dir) if figures_dir else Path(cfg.paths.reports_dir) / "figures"
-    return TaskReport(task=task, cfg=cfg, runs=runs, claims=load_claims(), figures_dir=out, store_found=found)
+    claims = load_claims() if pair.is_default else []  # the study's figures are about the default datasets
+    return TaskReport(
+        task=pair.suffix,
+        cfg=cfg,
+        runs=runs,
+        claims=claims,
+        figures_dir=out,
+        store_found=found,
+        pair=pair,
+        unfinished=unfinished,
+    )
 
 
 def _md(text: str) -> None:
@@ -88,7 +107,12 @@ def _figure(fig) -> None:
 def show_header(report: TaskReport) -> None:
     """Title, what the task is, where the runs come from, or a plain message when there are none."""
     git = tracking.git_state()
-    _md(f"# Task report: `{report.task}`")
+    pair = report.pair or pair_for(report.task)
+    _md(f"# Task report: `{pair.task}` on `{pair.dataset}`")
+    _md(f"Data: {dataset_title(report.runs, pair.dataset)}.")
+    if not report.unfinished.empty:
+        _md("Runs left out because they did not finish (a RUNNING one may be stale):")
+        _table(report.unfinished, "unfinished-table")
     if report.empty:
         where = (
             "the MLflow store does not exist yet"
@@ -97,13 +121,14 @@ def show_header(report: TaskReport) -> None:
         )
         _md(
             f"**No runs yet for `{report.task}`**: {where} (`{report.cfg.mlflow.tracking_uri}`). "
-            f"Run `python -m src.run task={report.task} model=<model>` or `make reproduce`, "
+            f"Run `python -m src.run task={pair.task}"
+            f"{'' if pair.is_default else ' data=' + pair.dataset} model=<model>` or `make reproduce`, "
             "then `make reports`."
         )
         _md(f"Report made at commit `{commit_text(git)}`.")
         return
     description = report.runs.get("params.task.description", pd.Series(dtype=str)).dropna()
-    if not description.empty:
+    if not description.empty and pair.is_default:  # the task's description names its default dataset
         _md(str(description.iloc[0]))
     _md(
         f"Report made by `python -m src.report` at commit `{commit_text(git)}` from the newest finished "
