@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from src.data.warehouse import CHANNELS  # noqa: F401  (the warehouse's names, used by the simulator)
 from src.errors import ConfigError
+
 ROAMING_TYPES: tuple[str, ...] = ("本地", "省内", "省际", "国际")
 
 

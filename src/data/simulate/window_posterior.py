@@ -149,7 +149,8 @@ def integrate_on_grid(log_lik: np.ndarray, log_weights: np.ndarray) -> np.ndarra
 
 def hour_group_shares(p: Params) -> tuple[np.ndarray, float]:
     """Population hour-of-day share of each rhythm group (early, work, evening, night) and of the rest."""
-    return np.array([p.hour_shares[m].sum() for m in p.rhythm_masks]), float(p.hour_shares[~p.rhythm_masks.any(0)].sum())
+    groups = np.array([p.hour_shares[m].sum() for m in p.rhythm_masks])
+    return groups, float(p.hour_shares[~p.rhythm_masks.any(0)].sum())
 
 
 def _rhythm_proposal(p: Params, stats: WindowStats, inflate: float) -> tuple[np.ndarray, np.ndarray]:
