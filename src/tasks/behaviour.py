@@ -13,6 +13,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from src.data.errors import DataValidationError
+from src.data.population import verify_population
 from src.errors import ConfigError
 from src.features.behaviour import INPUT_TABLES
 from src.features.behaviour_cache import cached_behaviour_features
@@ -27,7 +28,7 @@ ID = "user_id"
 def tables_dir(cfg: DictConfig) -> Path:
     """The event tables' folder; generates the default population first if asked and missing."""
     folder = Path(cfg.data.tables_dir)
-    if not (folder / "labels.parquet").is_file():
+    if not folder.is_dir() or not any(folder.iterdir()):  # partial or stale folders: verified below
         if not cfg.data.get("simulate_if_missing", False):
             raise DataValidationError(
                 "simulated tables not found", file=folder, hint="run `python -m src.data.simulate` first"
@@ -42,6 +43,7 @@ def tables_dir(cfg: DictConfig) -> Path:
             f"simulate.name={folder.name}",
         ]
         simulate(compose(overrides, "simulation"))
+    verify_population(folder)
     return folder
 
 

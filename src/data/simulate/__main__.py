@@ -23,8 +23,7 @@ def main(cfg: DictConfig) -> None:
     try:
         simulate(cfg)
     except ProfilingError as err:
-        log.error("%s", err)
-        sys.exit(2)
+        raise SystemExit(f"error: {err}") from None
 
 
 if __name__ == "__main__":
