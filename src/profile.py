@@ -48,6 +48,7 @@ from src.scoring.output import output_schema, sidecar_record, write_sidecar
 from src.scoring.passes import features_pass, scores_pass
 from src.scoring.rfm import rfm_reference_month
 from src.scoring.settings import load_settings
+from src.settings import ProfileSettings, check_settings
 
 log = logging.getLogger("src.profile")
 
@@ -125,6 +126,7 @@ def _paths(cfg: DictConfig) -> tuple[Path, Path]:
 def main(cfg: DictConfig) -> None:
     """Write the profile, print where, and turn user-fixable errors into one line."""
     try:
+        check_settings(cfg, ProfileSettings)  # every bad setting is one line before any work starts
         sidecar = build_profile(cfg)
     except ProfilingError as err:
         raise SystemExit(f"error: {err}") from None

@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 
 import src.config  # noqa: F401  (registers the ${project_root:} resolver before Hydra composes)
 from src.errors import IncompatibleModel, ProfilingError
+from src.settings import RunSettings, check_settings
 
 log = logging.getLogger("src.run")
 
@@ -34,6 +35,7 @@ def main(cfg: DictConfig) -> dict | None:
     # tasks whose target is not one label per row (channel, content) bring their own runner
     runner = get_method(cfg.task.get("runner") or "src.experiment.run")
     try:
+        check_settings(cfg, RunSettings)  # every bad setting is one line before any work starts
         return runner(cfg, overrides=_overrides())
     except IncompatibleModel as skip:
         log.warning("skipped: %s", skip)
