@@ -37,16 +37,18 @@ import hydra
 from omegaconf import DictConfig
 
 import src.config  # noqa: F401  (registers the ${project_root:} resolver before Hydra composes)
-from src.data.checksums import sha256_file
+from src.data.checksums import sha256_cached
 from src.errors import ConfigError, ProfilingError
 from src.features.behaviour import INPUT_TABLES
+from src.io_atomic import atomic_output
 from src.scoring.champions import load_champions, load_labeller
 from src.scoring.inputs import check_inputs, chunk_ranges, level_counts, pin_window, subscriber_ids
 from src.scoring.job import Job, timed
-from src.scoring.output import atomic_output, output_schema, sidecar_record, write_sidecar
+from src.scoring.output import output_schema, sidecar_record, write_sidecar
 from src.scoring.passes import features_pass, scores_pass
 from src.scoring.rfm import rfm_reference_month
 from src.scoring.settings import load_settings
+from src.settings import ProfileSettings, check_settings
 
 log = logging.getLogger("src.profile")
 
@@ -68,7 +70,7 @@ def build_profile(cfg: DictConfig) -> dict[str, Any]:
         champions = load_champions(cfg)
         labeller, labeller_record = load_labeller(cfg)
     with timed(timings, "checksums"):
-        checksums = {name: sha256_file(folder / f"{name}.parquet") for name in INPUT_TABLES}
+        checksums = {name: sha256_cached(folder / f"{name}.parquet") for name in INPUT_TABLES}
     with timed(timings, "window"):
         settings = dataclasses.replace(settings, spec=pin_window(folder, settings.spec))
         reference_month = rfm_reference_month(folder, settings.rfm)
@@ -124,6 +126,7 @@ def _paths(cfg: DictConfig) -> tuple[Path, Path]:
 def main(cfg: DictConfig) -> None:
     """Write the profile, print where, and turn user-fixable errors into one line."""
     try:
+        check_settings(cfg, ProfileSettings)  # every bad setting is one line before any work starts
         sidecar = build_profile(cfg)
     except ProfilingError as err:
         raise SystemExit(f"error: {err}") from None

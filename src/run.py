@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 import src.config  # noqa: F401  (registers the ${project_root:} resolver before Hydra composes)
 from src.errors import IncompatibleModel, ProfilingError
 from src.experiment import run as run_experiment
+from src.settings import RunSettings, check_settings
 
 log = logging.getLogger("src.run")
 
@@ -28,6 +29,7 @@ def _is_multirun() -> bool:
 def main(cfg: DictConfig) -> dict | None:
     """Compose, run one experiment, and turn user-fixable errors into one line."""
     try:
+        check_settings(cfg, RunSettings)  # every bad setting is one line before any work starts
         return run_experiment(cfg, overrides=_overrides())
     except IncompatibleModel as skip:
         log.warning("skipped: %s", skip)

@@ -385,7 +385,7 @@ def test_transformer_imputes_training_median_and_ignores_id_and_extras() -> None
     new = pd.DataFrame({"c": [1, 0], "b": [1, 1], "a": [np.nan, 2.0], "extra": ["x", "y"], "user_id": [7, 8]})
     out = tf.transform(new)
     np.testing.assert_allclose(out, [[3.0, 1.0, 1.0], [2.0, 1.0, 0.0]])  # median of 1, 3, 5 is 3
-    assert tf.n_extra_columns_ == 1
+    assert tf.extra_columns(new) == ["extra"]
 
 
 def test_transformer_scales_when_asked() -> None:

@@ -272,6 +272,7 @@ def test_messy_input_is_scored_and_counted(profiled, tiny: Path, store: Path, tm
     _, clean, _ = profiled
     folder = tmp_path / "messy"
     shutil.copytree(tiny, folder)
+    (folder / "manifest.json").unlink()  # a warehouse export, not a simulator's population: no manifest
     calls = pq.read_table(folder / "calls.parquet")
     pq.write_table(calls.append_column("note", pa.array(["x"] * len(calls))), folder / "calls.parquet")
     subscribers = pq.read_table(folder / "subscribers.parquet").to_pandas()

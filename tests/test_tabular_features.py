@@ -46,7 +46,8 @@ def test_unknown_category_is_zeros_and_counted():
     pre = _pre().fit(_frame())
     new = _frame().assign(plan=["x", "z", "z", "y"])
     matrix = pre.transform(new)
-    assert pre.n_unknown_categories_ == 2
+    assert pre.count_unknown_categories(new) == 2
+    assert "n_unknown_categories_" not in vars(pre)  # transform stores no diagnostics
     assert matrix[1, 2:].sum() == 0
 
 

@@ -17,6 +17,18 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def sha256_cached(path: str | Path) -> str:
+    """SHA-256 of a file, computed once per process for each (path, size, modification time)."""
+    stat = Path(path).stat()
+    key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = sha256_file(path)
+    return _DIGESTS[key]
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
 def verify_sha256(path: str | Path, expected: str | None) -> str:
     """Return the file's SHA-256; raise if it differs from `expected` (None skips the check)."""
     path = Path(path)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from pathlib import Path
 
 import pandas as pd
 
-from src.data.checksums import sha256_file
+from src.data.checksums import sha256_cached
 from src.data.errors import DataValidationError
 from src.features.behaviour import FEATURES_VERSION, INPUT_TABLES, TitleLabeller, build_behaviour_features
 from src.features.behaviour_spec import FeatureSpec
+from src.io_atomic import atomic_output
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def behaviour_cache_key(tables_dir: Path, spec: FeatureSpec, labeller_key: str |
         path = Path(tables_dir) / f"{name}.parquet"
         if not path.is_file():
             raise DataValidationError("table not found", file=path, hint="run `python -m src.data.simulate`")
-        digest.update(f"{name}={sha256_file(path)}\n".encode())
+        digest.update(f"{name}={sha256_cached(path)}\n".encode())
     digest.update(f"spec={spec.to_json()}\n".encode())
     digest.update(f"labeller={labeller_key}\n".encode())
     digest.update(f"version={FEATURES_VERSION}\n".encode())
@@ -51,11 +51,7 @@ def cached_behaviour_features(
         return pd.read_parquet(path), path, True
     frame = build_behaviour_features(tables_dir, spec, title_labeller)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)  # atomic on one file system: readers see the old state or the whole file
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(path) as partial:  # readers see no file or the whole file
+        frame.to_parquet(partial, index=False)
     log.info("behaviour features cached at %s", path)
     return frame, path, False

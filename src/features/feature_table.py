@@ -8,18 +8,19 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from src.data.errors import DataValidationError
 
 log = logging.getLogger(__name__)
 
 
-class FeatureTableTransformer(BaseEstimator, TransformerMixin):
+class FeatureTableTransformer(TransformerMixin, BaseEstimator):
     """Select the columns seen at fit (id column and extras ignored), coerce to float, impute, scale.
 
     Missing learnt columns and non-numeric values raise DataValidationError naming the column.
     NaN is imputed with the training median (0 for a column that was all NaN in training).
-    `n_extra_columns_` counts the ignored extra columns of the last call.
+    Extra columns are ignored and logged (`extra_columns` lists them); nothing is stored at transform.
     """
 
     def __init__(self, id_column: str | None = "user_id", scale: bool = False) -> None:
@@ -48,9 +49,11 @@ class FeatureTableTransformer(BaseEstimator, TransformerMixin):
             out[:, j] = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
         return out
 
-    def _extras(self, X: pd.DataFrame) -> int:
+    def extra_columns(self, X: pd.DataFrame) -> list[str]:
+        """The columns of `X` that are neither learnt features nor the id column (ignored)."""
+        check_is_fitted(self)
         known = {*self.feature_names_in_, self.id_column}
-        return sum(1 for c in X.columns if c not in known)
+        return [str(c) for c in X.columns if c not in known]
 
     def fit(self, X: pd.DataFrame, y=None) -> FeatureTableTransformer:
         """Learn the columns, their medians and (with scale) means and standard deviations."""
@@ -72,15 +75,15 @@ class FeatureTableTransformer(BaseEstimator, TransformerMixin):
         self.mean_ = imputed.mean(axis=0) if self.scale else np.zeros(values.shape[1])
         std = imputed.std(axis=0) if self.scale else np.ones(values.shape[1])
         self.scale_ = np.where(std > 0, std, 1.0)
-        self.n_extra_columns_ = 0
         return self
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """The learnt columns as a float64 matrix, NaN imputed and optionally standardised."""
+        check_is_fitted(self)
         values = self._coerce(X, list(self.feature_names_in_))
-        self.n_extra_columns_ = self._extras(X)
-        if self.n_extra_columns_:
-            log.info("ignored %d column(s) not seen in training", self.n_extra_columns_)
+        extras = self.extra_columns(X)
+        if extras:
+            log.info("ignored %d column(s) not seen in training", len(extras))
         imputed = np.where(np.isnan(values), self.medians_, values)
         return (imputed - self.mean_) / self.scale_
 

@@ -12,18 +12,19 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
 from src.data.errors import DataValidationError
 
 log = logging.getLogger(__name__)
 
 
-class TabularPreprocessor(BaseEstimator, TransformerMixin):
+class TabularPreprocessor(TransformerMixin, BaseEstimator):
     """Coerce declared numeric columns (blanks per `blank_means`), impute, scale and one-hot encode.
 
     `columns` maps column -> kind (numeric, integer, categorical, text); text columns and
     `drop` columns (id, target) are not features. Unknown categories at predict time
-    encode as all zeros and are counted in `n_unknown_categories_`.
+    encode as all zeros and are logged with their count (`count_unknown_categories`).
     """
 
     def __init__(
@@ -94,21 +95,29 @@ class TabularPreprocessor(BaseEstimator, TransformerMixin):
             verbose_feature_names_out=False,
         )
         self.transformer_.fit(self._coerce(X))
-        self.n_unknown_categories_ = 0
         return self
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
-        """Encode raw rows into the model matrix."""
+        """Encode raw rows into the model matrix (unknown categories are logged, nothing is stored)."""
+        check_is_fitted(self)
         coerced = self._coerce(X)
-        _, categorical = self._feature_columns()
-        encoder = self.transformer_.named_transformers_["categorical"]
-        unknown = 0
-        for column, levels in zip(categorical, encoder.categories_, strict=True):
-            unknown += int((~coerced[column].isin(levels)).sum())
-        self.n_unknown_categories_ = unknown
+        unknown = self._unknown_categories(coerced)
         if unknown:
             log.warning("%d categorical value(s) not seen in training were encoded as all zeros", unknown)
         return self.transformer_.transform(coerced)
+
+    def count_unknown_categories(self, X: pd.DataFrame) -> int:
+        """How many categorical values of the raw rows `X` were not seen in training."""
+        check_is_fitted(self)
+        return self._unknown_categories(self._coerce(X))
+
+    def _unknown_categories(self, coerced: pd.DataFrame) -> int:
+        _, categorical = self._feature_columns()
+        encoder = self.transformer_.named_transformers_["categorical"]
+        return sum(
+            int((~coerced[column].isin(levels)).sum())
+            for column, levels in zip(categorical, encoder.categories_, strict=True)
+        )
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the encoded columns, for feature importance."""

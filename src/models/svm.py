@@ -8,7 +8,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import LinearSVC
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import Tags
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+SPARSE = ("csr", "csc")  # TF-IDF matrices of the text features stay sparse
 
 
 class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
@@ -34,8 +38,16 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
 
+    def __sklearn_tags__(self) -> Tags:
+        """Sparse input is accepted (TF-IDF matrices)."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     def fit(self, X: Any, y: Any) -> CalibratedLinearSVC:
         """Fit the SVM on all rows and the calibrator on out-of-fold scores."""
+        X, y = validate_data(self, X, y, accept_sparse=SPARSE)
+        check_classification_targets(y)
         svm = LinearSVC(
             C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
         )
@@ -43,22 +55,23 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         self.svm_ = self.calibrated_.calibrated_classifiers_[0].estimator
         self.classes_ = self.calibrated_.classes_
         self.coef_ = self.svm_.coef_
+        self.n_iter_ = self.svm_.n_iter_
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
         """The SVM's signed margins."""
         check_is_fitted(self, "svm_")
-        return self.svm_.decision_function(X)
+        return self.svm_.decision_function(validate_data(self, X, accept_sparse=SPARSE, reset=False))
 
     def predict(self, X: Any) -> np.ndarray:
         """The SVM's own decision (not the calibrated argmax)."""
         check_is_fitted(self, "svm_")
-        return self.svm_.predict(X)
+        return self.svm_.predict(validate_data(self, X, accept_sparse=SPARSE, reset=False))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Sigmoid-calibrated class probabilities."""
         check_is_fitted(self, "calibrated_")
-        return self.calibrated_.predict_proba(X)
+        return self.calibrated_.predict_proba(validate_data(self, X, accept_sparse=SPARSE, reset=False))
 
 
 class NystroemSVC(ClassifierMixin, BaseEstimator):
@@ -90,14 +103,15 @@ class NystroemSVC(ClassifierMixin, BaseEstimator):
         """Fit the kernel map on the training rows, then the calibrated linear SVM on the mapped rows."""
         from sklearn.kernel_approximation import Nystroem
 
-        y = np.asarray(y)
+        X, y = validate_data(self, X, y, accept_sparse=False)
+        check_classification_targets(y)
         if self.max_train_rows is not None and len(y) > int(self.max_train_rows):
             rows = np.sort(
                 np.random.default_rng(self.random_state).choice(
                     len(y), int(self.max_train_rows), replace=False
                 )
             )
-            X, y = (X.iloc[rows] if hasattr(X, "iloc") else X[rows]), y[rows]
+            X, y = X[rows], y[rows]
         n_components = min(int(self.n_components), len(X))
         self.map_ = Nystroem(gamma=self.gamma, n_components=n_components, random_state=self.random_state).fit(
             X
@@ -109,15 +123,20 @@ class NystroemSVC(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Margins of the linear SVM in the mapped space."""
-        check_is_fitted(self, "svm_")
-        return self.svm_.decision_function(self.map_.transform(X))
+        mapped = self._mapped(X)
+        return self.svm_.decision_function(mapped)
 
     def predict(self, X: Any) -> np.ndarray:
         """The SVM's decision."""
-        check_is_fitted(self, "svm_")
-        return self.svm_.predict(self.map_.transform(X))
+        mapped = self._mapped(X)
+        return self.svm_.predict(mapped)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Sigmoid-calibrated probabilities."""
+        mapped = self._mapped(X)
+        return self.svm_.predict_proba(mapped)
+
+    def _mapped(self, X: Any) -> np.ndarray:
+        """Rows checked against the training columns and mapped by the Nystroem kernel map."""
         check_is_fitted(self, "svm_")
-        return self.svm_.predict_proba(self.map_.transform(X))
+        return self.map_.transform(validate_data(self, X, accept_sparse=False, reset=False))

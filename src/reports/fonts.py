@@ -1,4 +1,8 @@
-"""A CJK font for matplotlib from the pip-installed mplfonts package (no system fonts, no downloads)."""
+"""A CJK font for matplotlib from the pip-installed mplfonts package (no system fonts, no downloads).
+
+The bundled file is registered under a family name of its own, so that a system font of the same
+family (e.g. Debian's fonts-noto-cjk, which also calls itself "Noto Sans CJK SC") cannot win.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
+FAMILY = "Profiling Bundled Noto Sans CJK SC"  # no system font carries this name
 
 
 class FontMissingError(RuntimeError):
@@ -28,14 +33,16 @@ def cjk_font_path() -> Path:
 
 @cache
 def use_cjk_font() -> str:
-    """Register the bundled Noto Sans CJK SC with matplotlib and make it the default; return its name."""
+    """Register the bundled Noto Sans CJK SC as FAMILY and make it matplotlib's default; return FAMILY."""
+    import dataclasses
+
     import matplotlib as mpl
-    from matplotlib import font_manager
+    from matplotlib import font_manager, ft2font
 
     path = cjk_font_path()
-    font_manager.fontManager.addfont(str(path))
-    name = font_manager.FontProperties(fname=str(path)).get_name()
+    entry = font_manager.ttfFontProperty(ft2font.FT2Font(str(path)))
+    font_manager.fontManager.ttflist.append(dataclasses.replace(entry, name=FAMILY))
     mpl.rcParams["font.family"] = "sans-serif"
-    mpl.rcParams["font.sans-serif"] = [name, "DejaVu Sans"]
+    mpl.rcParams["font.sans-serif"] = [FAMILY, "DejaVu Sans"]
     mpl.rcParams["axes.unicode_minus"] = False  # the CJK font lacks U+2212; use ASCII minus
-    return name
+    return FAMILY

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from src.data.errors import DataValidationError
+from src.data.population import verify_population
 from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
 from src.features.behaviour import ID, INPUT_TABLES, resolve_window
@@ -43,6 +44,7 @@ def check_inputs(folder: Path) -> InputCheck:
             hint="pass input=<folder with subscribers.parquet, calls.parquet, ...>, "
             "e.g. input=data/simulated/default (make one with `python -m src.data.simulate`)",
         )
+    verify_population(folder, require_manifest=False)  # a simulated population must be complete
     rows, extra = {}, {}
     for name in INPUT_TABLES:
         path = folder / f"{name}.parquet"

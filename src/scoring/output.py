@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,17 +84,6 @@ def sidecar_record(
 def sidecar_path(output: Path) -> Path:
     """`<output>.json`: versions, input checksums, counts and timings of the profile run."""
     return output.with_name(output.name + ".json")
-
-
-@contextmanager
-def atomic_output(output: Path) -> Iterator[Path]:
-    """A temporary path beside `output` to write; it becomes `output` only if the block succeeds."""
-    partial = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        yield partial
-        os.replace(partial, output)  # readers never see a half-written profile
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def write_sidecar(output: Path, record: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 
 from src.config import compose
 from src.data.errors import DataValidationError
+from src.data.population import verify_population
 from src.data.simulate import simulate
 from src.data.task_data import TaskData
 from src.errors import ConfigError
@@ -31,7 +32,7 @@ ID = "user_id"
 def tables_dir(cfg: DictConfig) -> Path:
     """The event tables' folder; generates the default population first if asked and missing."""
     folder = Path(cfg.data.tables_dir)
-    if not (folder / "labels.parquet").is_file():
+    if not folder.is_dir() or not any(folder.iterdir()):  # partial or stale folders: verified below
         if not cfg.data.get("simulate_if_missing", False):
             raise DataValidationError(
                 "simulated tables not found", file=folder, hint="run `python -m src.data.simulate` first"
@@ -43,6 +44,7 @@ def tables_dir(cfg: DictConfig) -> Path:
             f"simulate.name={folder.name}",
         ]
         simulate(compose(overrides, "simulation"))
+    verify_population(folder)
     return folder
 
 

@@ -36,7 +36,11 @@ class ChannelModel(ClassifierMixin, BaseEstimator):
 
     def __init__(self, pipelines: dict[str, Any]) -> None:
         self.pipelines = pipelines
-        self.classes_ = np.array(list(pipelines))
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The channels, in the order of the probability columns (from the fitted pipelines)."""
+        return np.array(list(self.pipelines))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Probability of using each channel next period, one column per channel."""

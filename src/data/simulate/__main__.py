@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 import hydra
 from omegaconf import DictConfig
@@ -11,6 +10,7 @@ from omegaconf import DictConfig
 import src.config  # noqa: F401  (registers the ${project_root:} resolver)
 from src.errors import ProfilingError
 from src.paths import CONF_DIR
+from src.settings import SimulationSettings, check_settings
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +21,10 @@ def main(cfg: DictConfig) -> None:
     from src.data.simulate import simulate
 
     try:
+        check_settings(cfg, SimulationSettings)  # every bad setting is one line before any work starts
         simulate(cfg)
     except ProfilingError as err:
-        log.error("%s", err)
-        sys.exit(2)
+        raise SystemExit(f"error: {err}") from None
 
 
 if __name__ == "__main__":

@@ -26,9 +26,11 @@ import pandas as pd
 from omegaconf import DictConfig
 
 import src.config  # noqa: F401  (registers the ${project_root:} resolver)
+from src.data.population import verify_population
 from src.data.simulate.params import Params, build_params
 from src.data.simulate.population import draw_population
 from src.data.simulate.posterior import occupation_posterior
+from src.errors import ProfilingError
 from src.paths import CONF_DIR
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,7 @@ def run(cfg: DictConfig) -> str:
     began = time.perf_counter()
     p = build_params(cfg.simulate, cfg.seed, list(cfg.content.categories))
     features, folder = behaviour_features(compose(list(cfg.features_overrides)))
+    verify_population(folder)
     labels = pd.read_parquet(folder / "labels.parquet")
     r2 = latent_r2(features, labels, list(p.latent_names), cfg)
     table = ablation(p, int(cfg.gap.users), int(cfg.seed), tiers(r2, list(cfg.gap.r2_tiers)))
@@ -124,8 +127,11 @@ def run(cfg: DictConfig) -> str:
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="occupation_gap")
 def main(cfg: DictConfig) -> None:
-    """Print the analysis and write it to gap.output."""
-    print(run(cfg))
+    """Print the analysis and write it to gap.output; user-fixable errors exit with one line."""
+    try:
+        print(run(cfg))
+    except ProfilingError as err:
+        raise SystemExit(f"error: {err}") from None
 
 
 if __name__ == "__main__":

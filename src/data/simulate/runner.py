@@ -18,8 +18,8 @@ from src.data.simulate.block import generate_chunk
 from src.data.simulate.ceilings import compute_ceilings
 from src.data.simulate.corpora import Corpora, load_corpora
 from src.data.simulate.params import Params, build_params
-from src.data.simulate.writer import ParquetTables, file_checksums, write_json
-from src.data.warehouse import TABLES
+from src.data.simulate.writer import ParquetTables, file_checksums, file_sizes, write_json
+from src.io_atomic import atomic_folder
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +54,14 @@ def simulate(cfg: DictConfig) -> dict[str, Any]:
         dict(cfg.content.toutiao_to_category),
         list(cfg.content.categories),
     )
-    out_dir = Path(cfg.paths.simulated_dir) / p.raw["name"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in [
-        *(out_dir / f"{t}.parquet" for t in TABLES),
-        out_dir / "manifest.json",
-        out_dir / "ceilings.json",
-    ]:
-        stale.unlink(missing_ok=True)
+    # built beside the target and swapped in once the manifest (written last) is there: a failed or
+    # killed run leaves the previous population as it was
+    with atomic_folder(Path(cfg.paths.simulated_dir) / p.raw["name"]) as out_dir:
+        return _generate(cfg, p, corpora, out_dir, t0)
+
+
+def _generate(cfg: DictConfig, p: Params, corpora: Corpora, out_dir: Path, t0: float) -> dict[str, Any]:
+    """Write every table, the ceilings and, last, the manifest into `out_dir`."""
     plan = chunk_plan(p)
     writers = ParquetTables(out_dir, p.raw["row_group_size"], p.raw["compression"])
     truth_parts: list[dict[str, np.ndarray]] = []
@@ -97,6 +97,7 @@ def simulate(cfg: DictConfig) -> dict[str, Any]:
         "row_counts": writers.rows,
         "events": events,
         "files_sha256": file_checksums(out_dir),
+        "files_bytes": file_sizes(out_dir),
         "corpora_sha256": corpora.sha256,
         "config": {"simulate": p.raw, "content": OmegaConf.to_container(cfg.content, resolve=True)},
         "ceilings_file": "ceilings.json",

@@ -43,9 +43,19 @@ class ParquetTables:
         self.writers.clear()
 
 
+def population_files(out_dir: Path) -> list[Path]:
+    """The files a manifest vouches for: every table and the ceilings."""
+    return [out_dir / f"{name}.parquet" for name in TABLES] + [out_dir / "ceilings.json"]
+
+
 def file_checksums(out_dir: Path) -> dict[str, str]:
-    """SHA-256 of every table file."""
-    return {f"{name}.parquet": sha256_file(out_dir / f"{name}.parquet") for name in TABLES}
+    """SHA-256 of every table file and of the ceilings."""
+    return {path.name: sha256_file(path) for path in population_files(out_dir)}
+
+
+def file_sizes(out_dir: Path) -> dict[str, int]:
+    """Size in bytes of every file of `file_checksums`."""
+    return {path.name: path.stat().st_size for path in population_files(out_dir)}
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
