@@ -14,13 +14,13 @@ from src.data.simulate.corpora import Corpora, load_corpora
 from src.data.simulate.params import CHANNELS, Params, build_params
 from src.data.simulate.posterior import normalise, observed_label_posterior, occupation_posterior
 from src.data.simulate.window import hour_group_of_hour, window_stats
+from src.data.simulate.window_ceiling import window_posterior
 from src.data.simulate.window_posterior import (
     gauss_hermite,
     integrate_latent,
     product_rule,
     rhythm_term,
     trips_term,
-    window_posterior,
 )
 
 

@@ -24,13 +24,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import expit, gammaln, log_expit, logsumexp, xlogy
+from scipy.special import expit, log_expit, xlogy
 
-from src.data.simulate.contacts import channel_rates
 from src.data.simulate.events import day_rates, weekend_days
 from src.data.simulate.params import CHANNELS, Params
-from src.data.simulate.population import Population, content_alpha
-from src.data.simulate.posterior import latent_log_joint, normalise
+from src.data.simulate.population import Population
+from src.data.simulate.posterior import latent_log_joint
 from src.data.simulate.window import TIMED_STREAMS, WindowStats
 
 RHYTHM = ("rhythm_early", "rhythm_work", "rhythm_evening", "rhythm_night")
@@ -54,6 +53,12 @@ def product_rule(nodes: list[int]) -> tuple[np.ndarray, np.ndarray]:
     return t, logw
 
 
+def log_sum_exp(x: np.ndarray, axis: int) -> np.ndarray:
+    """log sum exp along one axis (finite inputs; plain NumPy, faster than scipy's general version)."""
+    top = x.max(axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.exp(x - top).sum(axis=axis))
+
+
 def integrate_latent(
     p: Params, name: str, log_lik: Callable[[np.ndarray], np.ndarray], nodes: int
 ) -> np.ndarray:
@@ -61,7 +66,7 @@ def integrate_latent(
     t, logw = gauss_hermite(nodes)
     j = p.idx(name)
     cols = [
-        logsumexp(log_lik((mean + p.latent_sd[j] * t)[None, :]) + logw, axis=1)
+        log_sum_exp(log_lik((mean + p.latent_sd[j] * t)[None, :]) + logw, axis=1)
         for mean in p.latent_mean[:, j]
     ]
     return np.stack(cols, axis=1)
@@ -71,20 +76,6 @@ def _binomial(successes: np.ndarray, trials: np.ndarray) -> Callable[[np.ndarray
     """Log-likelihood of a logit-scale share (constants dropped)."""
     k, n = successes[:, None], trials[:, None]
     return lambda x: k * log_expit(x) + (n - k) * log_expit(-x)
-
-
-def habits_term(p: Params, pop: Population, stats: WindowStats, nodes: int) -> np.ndarray:
-    """Channel contacts ~ Poisson(rate without habit * exp(habit) * days / 30), habits integrated."""
-    months = p.raw["days"] / 30.0
-    rate = channel_rates(p, pop)
-    total = np.zeros((pop.n, len(p.occupations)))
-    for c, name in enumerate(HABITS):
-        offset = (np.log(rate[:, c]) - pop.z[:, p.idx(name)] + np.log(months))[:, None]
-        n = stats.contacts[:, c][:, None]
-        total += integrate_latent(
-            p, name, lambda x, n=n, offset=offset: n * (offset + x) - np.exp(offset + x), nodes
-        )
-    return total
 
 
 def trips_term(p: Params, stats: WindowStats, nodes: int, inflate: float) -> np.ndarray:
@@ -149,7 +140,9 @@ def integrate_on_grid(log_lik: np.ndarray, log_weights: np.ndarray) -> np.ndarra
 
 def hour_group_shares(p: Params) -> tuple[np.ndarray, float]:
     """Population hour-of-day share of each rhythm group (early, work, evening, night) and of the rest."""
-    return np.array([p.hour_shares[m].sum() for m in p.rhythm_masks]), float(p.hour_shares[~p.rhythm_masks.any(0)].sum())
+    return np.array([p.hour_shares[m].sum() for m in p.rhythm_masks]), float(
+        p.hour_shares[~p.rhythm_masks.any(0)].sum()
+    )
 
 
 def _rhythm_proposal(p: Params, stats: WindowStats, inflate: float) -> tuple[np.ndarray, np.ndarray]:
@@ -207,49 +200,16 @@ def rhythm_term(
         )
         proposal = -0.5 * (t**2).sum(axis=1) - np.log(s).sum(axis=2)  # (c, g)
         total = (ll + logw - proposal)[:, :, None] + quad  # (c, g, k); the sd normaliser is common
-        out[lo : lo + chunk] = logsumexp(total, axis=1)
+        out[lo : lo + chunk] = log_sum_exp(total, axis=1)
     return out
 
 
-def content_term(
-    p: Params, pop: Population, stats: WindowStats, draws: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Visited categories ~ multinomial(mix), SP services ~ Bernoulli(mix, SP propensity); the mix integrated.
+def count_log_terms(p: Params, pop: Population, stats: WindowStats) -> np.ndarray:
+    """log P(occupation) + log p(direct latents, timing, trip and peer counts | occupation), (n, n_occ).
 
-    Dirichlet-multinomial evidence of the visits, times the mean SP likelihood over draws from the
-    mix's conjugate posterior Dirichlet(alpha + visits).
+    Channel contacts and the content mix enter through `window_ceiling`, which shares them with
+    the channel, churn and content ceilings.
     """
-    sp = p.raw["sp"]
-    take_up = np.array([s["take_up"] for s in sp["services"]])
-    cats = [None if s["category"] is None else p.categories.index(s["category"]) for s in sp["services"]]
-    prop = np.exp(pop.z[:, p.idx("sp_propensity")])[:, None, None]
-    visits = stats.web_categories
-    cols = []
-    for k in range(len(p.occupations)):
-        alpha = content_alpha(p, np.full(pop.n, k), pop.age_raw)
-        post = alpha + visits
-        evidence = gammaln(alpha.sum(1)) - gammaln(post.sum(1)) + (gammaln(post) - gammaln(alpha)).sum(1)
-        g = rng.gamma(np.repeat(post[:, None, :], draws, axis=1))
-        mix = np.maximum(g / g.sum(axis=2, keepdims=True), 1e-9)
-        affinity = np.stack(
-            [
-                np.ones(mix.shape[:2])
-                if c is None
-                else (len(p.categories) * mix[:, :, c]) ** sp["pref_power"]
-                for c in cats
-            ],
-            axis=2,
-        )
-        rate = take_up * prop * affinity  # (n, draws, services): P(charged) = 1 - exp(-rate)
-        ll = np.where(stats.sp_services[:, None, :], np.log(-np.expm1(-np.maximum(rate, 1e-300))), -rate).sum(
-            axis=2
-        )
-        cols.append(evidence + logsumexp(ll, axis=1) - np.log(draws))
-    return np.stack(cols, axis=1)
-
-
-def window_posterior(p: Params, pop: Population, stats: WindowStats, rng: np.random.Generator) -> np.ndarray:
-    """P(occupation | registration, directly acting latents, the window's realised counts), (n, n_occ)."""
     q = p.raw["ceiling"]
     direct = [n for n in p.latent_names if n not in INTEGRATED]
     logp = latent_log_joint(p, pop, direct, use_content_mix=False)
@@ -258,6 +218,4 @@ def window_posterior(p: Params, pop: Population, stats: WindowStats, rng: np.ran
     logp += trips_term(p, stats, q["trip_nodes"], q["trip_inflate"])
     logp += integrate_latent(p, "remote_share", _binomial(stats.remote_peers, stats.peers), q["nodes"])
     logp += integrate_latent(p, "out_share", _binomial(stats.outgoing, stats.directed), q["nodes"])
-    logp += habits_term(p, pop, stats, q["nodes"])
-    logp += content_term(p, pop, stats, q["content_draws"], rng)
-    return normalise(logp)
+    return logp
