@@ -31,22 +31,33 @@ class ContentDraws:
     mix: np.ndarray  # (n, draws, categories)
 
 
-def sp_log_lik(p: Params, pop: Population, stats: WindowStats, mix: np.ndarray) -> np.ndarray:
-    """log P(which SP services were charged | mix), (n, draws)."""
+def sp_log_lik(p: Params, pop: Population, stats: WindowStats, log_mix: np.ndarray) -> np.ndarray:
+    """log P(which SP services were charged | mix), (n, draws), from the log mix (n, draws, categories)."""
     sp = p.raw["sp"]
-    take_up = np.array([s["take_up"] for s in sp["services"]])
-    cats = [None if s["category"] is None else p.categories.index(s["category"]) for s in sp["services"]]
-    prop = np.exp(pop.z[:, p.idx("sp_propensity")])[:, None, None]
-    affinity = np.stack(
-        [
-            np.ones(mix.shape[:2]) if c is None else (len(p.categories) * mix[:, :, c]) ** sp["pref_power"]
-            for c in cats
-        ],
-        axis=2,
-    )
-    rate = take_up * prop * affinity  # (n, draws, services): P(charged) = 1 - exp(-rate)
+    services = sp["services"]
+    take_up = np.array([s["take_up"] for s in services])
+    themed = [i for i, s in enumerate(services) if s["category"] is not None]
+    cats = [p.categories.index(services[i]["category"]) for i in themed]
+    log_scale = np.log(take_up) + pop.z[:, p.idx("sp_propensity")][:, None]  # (n, services)
+    log_rate = np.broadcast_to(log_scale[:, None, :], (*log_mix.shape[:2], len(services))).copy()
+    log_rate[:, :, themed] += sp["pref_power"] * (np.log(len(p.categories)) + log_mix[:, :, cats])
+    rate = np.exp(log_rate)  # (n, draws, services): P(charged) = 1 - exp(-rate)
     charged = stats.sp_services[:, None, :]
     return np.where(charged, np.log(-np.expm1(-np.maximum(rate, 1e-300))), -rate).sum(axis=2)
+
+
+def charged_pull(p: Params, stats: WindowStats) -> np.ndarray:
+    """pref_power per charged service with a category, summed by category (n, categories).
+
+    P(charged | mix) = 1 - exp(-rate) <= rate, which is proportional to mix[category] ** pref_power: a
+    Dirichlet factor. Drawing from a proposal that includes it bounds the remaining importance weight.
+    """
+    sp = p.raw["sp"]
+    pull = np.zeros((len(stats.sp_services), len(p.categories)))
+    for i, service in enumerate(sp["services"]):
+        if service["category"] is not None:
+            pull[:, p.categories.index(service["category"])] += sp["pref_power"] * stats.sp_services[:, i]
+    return pull
 
 
 def log_beta(alpha: np.ndarray) -> np.ndarray:
@@ -61,17 +72,18 @@ def content_draws(
     n_occ = len(p.occupations)
     alpha = np.stack([content_alpha(p, np.full(pop.n, k), pop.age_raw) for k in range(n_occ)], axis=1)
     beta = alpha.min(axis=1)  # (n, categories)
-    g = rng.gamma(np.repeat((beta + stats.web_categories)[:, None, :], draws, axis=1))
+    pull = charged_pull(p, stats)  # the SP likelihood's conjugate part, moved into the proposal
+    g = rng.gamma(np.repeat((beta + stats.web_categories + pull)[:, None, :], draws, axis=1))
     mix = np.maximum(g / g.sum(axis=2, keepdims=True), 1e-12)
     mix /= mix.sum(axis=2, keepdims=True)
     log_mix = np.log(mix)
-    # (n, k, draws): prod mix ** (alpha_k - beta) times the SP likelihood
-    log_w = np.einsum("nkc,nsc->nks", alpha - beta[:, None, :], log_mix)
-    log_w += sp_log_lik(p, pop, stats, mix)[:, None, :]
+    # (n, k, draws): prod mix ** (alpha_k - beta) x P(SP services | mix) / prod mix ** pull
+    log_w = np.matmul(alpha - beta[:, None, :], log_mix.transpose(0, 2, 1))
+    log_w += (sp_log_lik(p, pop, stats, log_mix) - (log_mix * pull[:, None, :]).sum(axis=2))[:, None, :]
     top = log_w.max(axis=2, keepdims=True)
     total = np.exp(log_w - top).sum(axis=2, keepdims=True)
     log_mean = np.squeeze(top + np.log(total), axis=2) - np.log(draws)
-    # p(visits | k) E_k[L_sp] = B(beta + visits) / B(alpha_k) x E_q[weight]; B(beta + visits) is per user
+    # p(visits | k) E_k[L_sp] = B(beta + visits + pull) / B(alpha_k) x E_q[weight]; B(...) is per user
     log_evidence = log_mean - log_beta(alpha)
     return ContentDraws(log_evidence, log_w - top - np.log(total), mix)
 
@@ -81,12 +93,10 @@ def content_summary(draws: ContentDraws, occupation: np.ndarray) -> tuple[np.nda
 
     `occupation` (n, k) weights the occupations: the window posterior, or a one-hot oracle.
     """
-    weight = np.einsum("nk,nks->ns", occupation, np.exp(draws.log_weights))
+    weight = np.matmul(occupation[:, None, :], np.exp(draws.log_weights))  # (n, 1, draws)
     top = draws.mix.argmax(axis=2)
-    n, n_cat = draws.mix.shape[0], draws.mix.shape[2]
-    p_top = np.zeros((n, n_cat))
-    np.add.at(p_top, (np.repeat(np.arange(n), top.shape[1]), top.ravel()), weight.ravel())
-    return p_top, np.einsum("ns,nsc->nc", weight, draws.mix)
+    is_top = (top[:, :, None] == np.arange(draws.mix.shape[2])).astype(float)
+    return np.matmul(weight, is_top)[:, 0], np.matmul(weight, draws.mix)[:, 0]
 
 
 def ranking_hits(scores: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:

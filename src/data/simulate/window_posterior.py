@@ -165,42 +165,66 @@ def _rhythm_proposal(p: Params, stats: WindowStats, inflate: float) -> tuple[np.
     return mean, inflate / np.sqrt(precision)
 
 
+def grid_sum(parts: list[np.ndarray]) -> np.ndarray:
+    """Per row, one value per dimension summed at every product-grid point: (c, n_j) each -> (c, g)."""
+    c, d = len(parts[0]), len(parts)
+    total = np.zeros((c,) + (1,) * d)
+    for j, part in enumerate(parts):
+        total = total + part.reshape((c,) + (1,) * j + (part.shape[1],) + (1,) * (d - j - 1))
+    return total.reshape(c, -1)
+
+
 def rhythm_term(
-    p: Params, stats: WindowStats, nodes: list[int], inflate: float, chunk: int = 250
+    p: Params, stats: WindowStats, nodes: list[int], inflate: float, chunk: int = 1000
 ) -> np.ndarray:
     """Hour groups of all traffic ~ multinomial(hour shares x exp(bump)); the four bumps integrated.
 
     Gauss-Hermite product rule on a per-user grid (`_rhythm_proposal`), importance-weighted by each
-    occupation's prior.
+    occupation's prior. The weights factor over the four bumps, so the sum over the grid is a chain
+    of one-dimensional contractions: the likelihood is exponentiated once per user and grid point,
+    not once per occupation.
     """
     js = [p.idx(n) for n in RHYTHM]
-    sd, means = p.latent_sd[js], p.latent_mean[:, js]
-    t, logw = product_rule(nodes)
+    sd, scaled = p.latent_sd[js], p.latent_mean[:, js] / p.latent_sd[js]
+    rules = [gauss_hermite(int(m)) for m in nodes]
     share, other = hour_group_shares(p)
     weekend_share = share.copy()
     weekend_share[1] = 0.0  # the office bump is a weekday habit (events.hour_cdf): its hours join `other`
     weekend_other = other + share[1]
     centre, scale = _rhythm_proposal(p, stats, inflate)
-    out = np.empty((len(centre), len(p.occupations)))
+    out = np.empty((len(centre), len(scaled)))
     for lo in range(0, len(centre), chunk):
         hours = stats.hour_groups[lo : lo + chunk]
-        m, s = centre[lo : lo + chunk, None, :], scale[lo : lo + chunk, None, :]
-        bump = m + s * t  # (c, g, 4)
-        e = np.exp(bump)
+        m, s = centre[lo : lo + chunk], scale[lo : lo + chunk]
+        bumps = [m[:, j, None] + s[:, j, None] * rules[j][0] for j in range(len(nodes))]  # (c, n_j) each
+        exps = [np.exp(b) for b in bumps]
         # multinomial log-likelihood up to a per-user constant: sum_g n_g b_g - N log(sum_g share_g e^b_g)
         weekday_counts, weekend_counts = hours[:, 0, :4].copy(), hours[:, 1, :4].copy()
         weekend_counts[:, 1] = 0
-        ll = np.einsum("cgk,ck->cg", bump, weekday_counts + weekend_counts)
-        ll -= hours[:, 0].sum(axis=1)[:, None] * np.log(other + e @ share)
-        ll -= hours[:, 1].sum(axis=1)[:, None] * np.log(weekend_other + e @ weekend_share)
-        # log N(bump; mean_k, sd) - log proposal N(bump; m, s), for every occupation at once
-        z = bump / sd
-        quad = (
-            -0.5 * (z**2).sum(axis=2)[:, :, None] + z @ (means / sd).T - 0.5 * ((means / sd) ** 2).sum(axis=1)
+        counts = weekday_counts + weekend_counts
+        ll = grid_sum([counts[:, j, None] * b for j, b in enumerate(bumps)])
+        ll -= hours[:, 0].sum(axis=1)[:, None] * np.log(
+            other + grid_sum([share[j] * e for j, e in enumerate(exps)])
         )
-        proposal = -0.5 * (t**2).sum(axis=1) - np.log(s).sum(axis=2)  # (c, g)
-        total = (ll + logw - proposal)[:, :, None] + quad  # (c, g, k); the sd normaliser is common
-        out[lo : lo + chunk] = log_sum_exp(total, axis=1)
+        weekend = grid_sum([weekend_share[j] * e for j, e in enumerate(exps)])
+        ll -= hours[:, 1].sum(axis=1)[:, None] * np.log(weekend_other + weekend)
+        top = ll.max(axis=1, keepdims=True)
+        shift = top + np.log(s).sum(axis=1, keepdims=True)  # + log s: dividing by the proposal density
+        acc = np.exp(ll - top).reshape(len(m), -1, 1)  # (c, points, 1): the last bump varies fastest
+        for j in reversed(range(len(nodes))):
+            # per bump: Gauss-Hermite weight / proposal N(0, 1) x prior N(bump; mean_k, sd)
+            tj, logwj = rules[j]
+            z = (m[:, j, None] + s[:, j, None] * tj) / sd[j]  # (c, n_j)
+            h = (logwj + 0.5 * tj**2)[None, :, None] - 0.5 * (z[:, :, None] - scaled[None, None, :, j]) ** 2
+            h_top = h.max(axis=1, keepdims=True)
+            shift = shift + h_top[:, 0, :]
+            acc = acc.reshape(len(m), -1, nodes[j], acc.shape[-1])
+            if j == len(nodes) - 1:
+                acc = acc[..., 0] @ np.exp(h - h_top)  # (c, rest, k)
+            else:
+                acc = np.einsum("cxjk,cjk->cxk", acc, np.exp(h - h_top))
+        acc = acc[:, 0, :]
+        out[lo : lo + chunk] = shift + np.log(acc)
     return out
 
 
