@@ -32,18 +32,32 @@ class ContentDraws:
 
 
 def sp_log_lik(p: Params, pop: Population, stats: WindowStats, log_mix: np.ndarray) -> np.ndarray:
-    """log P(which SP services were charged | mix), (n, draws), from the log mix (n, draws, categories)."""
+    """log P(which SP services were charged | mix), (n, draws), from the log mix (n, draws, categories).
+
+    Every service contributes -rate, and a charged one log(1 - exp(-rate)) + rate on top; the rates
+    of services without a category do not depend on the mix.
+    """
     sp = p.raw["sp"]
     services = sp["services"]
-    take_up = np.array([s["take_up"] for s in services])
-    themed = [i for i, s in enumerate(services) if s["category"] is not None]
-    cats = [p.categories.index(services[i]["category"]) for i in themed]
-    log_scale = np.log(take_up) + pop.z[:, p.idx("sp_propensity")][:, None]  # (n, services)
-    log_rate = np.broadcast_to(log_scale[:, None, :], (*log_mix.shape[:2], len(services))).copy()
-    log_rate[:, :, themed] += sp["pref_power"] * (np.log(len(p.categories)) + log_mix[:, :, cats])
-    rate = np.exp(log_rate)  # (n, draws, services): P(charged) = 1 - exp(-rate)
-    charged = stats.sp_services[:, None, :]
-    return np.where(charged, np.log(-np.expm1(-np.maximum(rate, 1e-300))), -rate).sum(axis=2)
+    n_cat = len(p.categories)
+    scale = np.exp(pop.z[:, p.idx("sp_propensity")])[:, None] * np.array([s["take_up"] for s in services])
+    affinity = np.exp(sp["pref_power"] * (np.log(n_cat) + log_mix))  # (n, draws, categories)
+    by_category = np.zeros((len(scale), n_cat))
+    flat_rate = np.zeros(len(scale))
+    for i, service in enumerate(services):
+        if service["category"] is None:
+            flat_rate += scale[:, i]
+        else:
+            by_category[:, p.categories.index(service["category"])] += scale[:, i]
+    ll = -np.matmul(affinity, by_category[:, :, None])[:, :, 0] - flat_rate[:, None]
+    for i, service in enumerate(services):
+        rows = np.flatnonzero(stats.sp_services[:, i])
+        if service["category"] is None:
+            rate = np.broadcast_to(scale[rows, i][:, None], (len(rows), ll.shape[1]))
+        else:
+            rate = scale[rows, i][:, None] * affinity[rows, :, p.categories.index(service["category"])]
+        ll[rows] += np.log(-np.expm1(-np.maximum(rate, 1e-300))) + rate
+    return ll
 
 
 def charged_pull(p: Params, stats: WindowStats) -> np.ndarray:

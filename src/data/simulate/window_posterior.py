@@ -22,6 +22,7 @@ and Monte Carlo draws from the conjugate Dirichlet posterior integrate the conte
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 from scipy.special import expit, log_expit, xlogy
@@ -39,10 +40,13 @@ HABITS = tuple(f"habit_{c}" for c in CHANNELS)
 INTEGRATED = (*RHYTHM, "weekend_ratio", *TRIPS, "remote_share", "out_share", *HABITS, "price_sens")
 
 
+@cache
 def gauss_hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes t and log weights for E[f(X)], X ~ N(0, 1): E f ~ sum exp(logw) f(t)."""
+    """Nodes t and log weights for E[f(X)], X ~ N(0, 1): E f ~ sum exp(logw) f(t) (read-only arrays)."""
     t, w = np.polynomial.hermite.hermgauss(n)
-    return np.sqrt(2.0) * t, np.log(w / np.sqrt(np.pi))
+    t, logw = np.sqrt(2.0) * t, np.log(w / np.sqrt(np.pi))
+    t.flags.writeable = logw.flags.writeable = False
+    return t, logw
 
 
 def product_rule(nodes: list[int]) -> tuple[np.ndarray, np.ndarray]:
