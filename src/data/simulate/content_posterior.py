@@ -87,10 +87,10 @@ def content_draws(
     alpha = np.stack([content_alpha(p, np.full(pop.n, k), pop.age_raw) for k in range(n_occ)], axis=1)
     beta = alpha.min(axis=1)  # (n, categories)
     pull = charged_pull(p, stats)  # the SP likelihood's conjugate part, moved into the proposal
-    g = rng.gamma(np.repeat((beta + stats.web_categories + pull)[:, None, :], draws, axis=1))
-    mix = np.maximum(g / g.sum(axis=2, keepdims=True), 1e-12)
-    mix /= mix.sum(axis=2, keepdims=True)
-    log_mix = np.log(mix)
+    shape = np.repeat((beta + stats.web_categories + pull)[:, None, :].astype(np.float32), draws, axis=1)
+    g = rng.standard_gamma(shape, dtype=np.float32)
+    mix = (g / g.sum(axis=2, keepdims=True)).astype(np.float64)
+    log_mix = np.log(np.maximum(mix, 1e-12))
     # (n, k, draws): prod mix ** (alpha_k - beta) x P(SP services | mix) / prod mix ** pull
     log_w = np.matmul(alpha - beta[:, None, :], log_mix.transpose(0, 2, 1))
     log_w += (sp_log_lik(p, pop, stats, log_mix) - (log_mix * pull[:, None, :]).sum(axis=2))[:, None, :]
