@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from src.data.simulate.bills import bills_table
 from src.data.simulate.contacts import contacts_table
-from src.data.simulate.content_posterior import ranking_hits
+from src.data.simulate.content_posterior import spearman_rows, top_hits
 from src.data.simulate.corpora import Corpora
 from src.data.simulate.events import calls_table, data_table, hour_cdf, sms_table, web_table
 from src.data.simulate.labels import labels_table
@@ -76,9 +76,9 @@ def generate_block(
         ("bayes", ceilings.content_top, ceilings.content_mix),
         ("oracle", ceilings.content_top_oracle, ceilings.content_mix_oracle),
     ):
-        ranked = ranking_hits(top, pop.pref)
+        ranked = top_hits(top, pop.pref)
         truth[f"content_{name}_top1"], truth[f"content_{name}_top3"] = ranked["top1"], ranked["top3"]
-        truth[f"content_{name}_spearman"] = ranking_hits(mix, pop.pref)["spearman"].astype(np.float32)
+        truth[f"content_{name}_spearman"] = spearman_rows(mix, pop.pref).astype(np.float32)
     return tables, truth
 
 

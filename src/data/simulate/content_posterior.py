@@ -29,6 +29,7 @@ class ContentDraws:
     log_evidence: np.ndarray  # (n, k): log p(visits, SP services | occupation), up to a per-user constant
     log_weights: np.ndarray  # (n, k, draws): normalised over draws, given the occupation
     mix: np.ndarray  # (n, draws, categories)
+    proposal_mean: np.ndarray  # (n, categories): the exact mean of the proposal the draws come from
 
 
 def sp_log_lik(p: Params, pop: Population, stats: WindowStats, log_mix: np.ndarray) -> np.ndarray:
@@ -80,14 +81,26 @@ def log_beta(alpha: np.ndarray) -> np.ndarray:
 
 
 def content_draws(
-    p: Params, pop: Population, stats: WindowStats, draws: int, rng: np.random.Generator
+    p: Params,
+    pop: Population,
+    stats: WindowStats,
+    draws: int,
+    rng: np.random.Generator,
+    plausible: np.ndarray | None = None,
 ) -> ContentDraws:
-    """Importance-weighted draws of the mix for every occupation at once (see the module docstring)."""
+    """Importance-weighted draws of the mix for every occupation at once (see the module docstring).
+
+    `plausible` (n, k) bool marks the occupations the proposal must cover with bounded weights (all
+    by default); a narrower set gives a proposal closer to the likely targets.
+    """
     n_occ = len(p.occupations)
     alpha = np.stack([content_alpha(p, np.full(pop.n, k), pop.age_raw) for k in range(n_occ)], axis=1)
-    beta = alpha.min(axis=1)  # (n, categories)
+    if plausible is None:
+        plausible = np.ones((pop.n, n_occ), dtype=bool)
+    beta = np.where(plausible[:, :, None], alpha, np.inf).min(axis=1)  # (n, categories)
     pull = charged_pull(p, stats)  # the SP likelihood's conjugate part, moved into the proposal
-    shape = np.repeat((beta + stats.web_categories + pull)[:, None, :].astype(np.float32), draws, axis=1)
+    gamma_shape = beta + stats.web_categories + pull
+    shape = np.repeat(gamma_shape[:, None, :].astype(np.float32), draws, axis=1)
     g = rng.standard_gamma(shape, dtype=np.float32)
     mix = (g / g.sum(axis=2, keepdims=True)).astype(np.float64)
     log_mix = np.log(np.maximum(mix, 1e-12))
@@ -99,7 +112,8 @@ def content_draws(
     log_mean = np.squeeze(top + np.log(total), axis=2) - np.log(draws)
     # p(visits | k) E_k[L_sp] = B(beta + visits + pull) / B(alpha_k) x E_q[weight]; B(...) is per user
     log_evidence = log_mean - log_beta(alpha)
-    return ContentDraws(log_evidence, log_w - top - np.log(total), mix)
+    proposal_mean = gamma_shape / gamma_shape.sum(axis=1, keepdims=True)
+    return ContentDraws(log_evidence, log_w - top - np.log(total), mix, proposal_mean)
 
 
 def content_summary(draws: ContentDraws, occupation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,19 +124,29 @@ def content_summary(draws: ContentDraws, occupation: np.ndarray) -> tuple[np.nda
     weight = np.matmul(occupation[:, None, :], np.exp(draws.log_weights))  # (n, 1, draws)
     top = draws.mix.argmax(axis=2)
     is_top = (top[:, :, None] == np.arange(draws.mix.shape[2])).astype(float)
-    return np.matmul(weight, is_top)[:, 0], np.matmul(weight, draws.mix)[:, 0]
+    # difference estimator: the draws' own mean is replaced by the proposal's exact mean, which cancels
+    # most of the Monte Carlo noise where the weights are even (e.g. the order of unvisited categories)
+    mean = np.matmul(weight, draws.mix)[:, 0] - draws.mix.mean(axis=1) + draws.proposal_mean
+    mean = np.maximum(mean, 1e-12)
+    return np.matmul(weight, is_top)[:, 0], mean / mean.sum(axis=1, keepdims=True)
 
 
-def ranking_hits(scores: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
-    """Per user: is the true top category ranked first, in the first three, and the Spearman correlation."""
+def top_hits(scores: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
+    """Per user: is the true top category ranked first, and in the first three."""
     favourite = truth.argmax(axis=1)
     order = np.argsort(-scores, axis=1, kind="stable")
+    return {"top1": order[:, 0] == favourite, "top3": (order[:, :3] == favourite[:, None]).any(axis=1)}
+
+
+def spearman_rows(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Per user: Spearman correlation of the scores with the true mix (0 where either is constant)."""
     ranks_s, ranks_t = rankdata(scores, axis=1), rankdata(truth, axis=1)
     ranks_s -= ranks_s.mean(axis=1, keepdims=True)
     ranks_t -= ranks_t.mean(axis=1, keepdims=True)
     norm = np.sqrt((ranks_s**2).sum(axis=1) * (ranks_t**2).sum(axis=1))
-    return {
-        "top1": order[:, 0] == favourite,
-        "top3": (order[:, :3] == favourite[:, None]).any(axis=1),
-        "spearman": np.divide((ranks_s * ranks_t).sum(axis=1), norm, out=np.zeros(len(norm)), where=norm > 0),
-    }
+    return np.divide((ranks_s * ranks_t).sum(axis=1), norm, out=np.zeros(len(norm)), where=norm > 0)
+
+
+def ranking_hits(scores: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
+    """Per user: top-1 and top-3 hits of the true top category, and the Spearman correlation."""
+    return {**top_hits(scores, truth), "spearman": spearman_rows(scores, truth)}

@@ -27,6 +27,9 @@ from src.data.simulate.population import Population
 from src.data.simulate.window import WindowStats
 from src.data.simulate.window_posterior import count_log_terms
 
+# occupations below this probability before the content evidence may get unbounded content weights
+PLAUSIBLE = 0.02
+
 
 @dataclass
 class WindowCeilings:
@@ -41,15 +44,24 @@ class WindowCeilings:
     content_mix_oracle: np.ndarray  # (n, categories)
 
 
+def occupation_before_content(counts: np.ndarray, contact_evidence: np.ndarray) -> np.ndarray:
+    """P(occupation | window without the content evidence), (n, k): picks the content proposal."""
+    shifted = contact_evidence - contact_evidence.max(axis=(1, 2), keepdims=True)
+    log_post = counts + np.log(np.exp(shifted).sum(axis=2))
+    post = np.exp(log_post - log_post.max(axis=1, keepdims=True))
+    return post / post.sum(axis=1, keepdims=True)
+
+
 def window_ceilings(
     p: Params, pop: Population, stats: WindowStats, rng: np.random.Generator
 ) -> WindowCeilings:
     """The joint posterior over (occupation, dissatisfaction) and every ceiling it implies."""
     q = p.raw["ceiling"]
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only contend
-        draws = content_draws(p, pop, stats, q["content_draws"], rng)
         _, contacts = contact_terms(p, pop, stats)
         counts = count_log_terms(p, pop, stats)
+        plausible = occupation_before_content(counts, contacts.log_evidence) >= PLAUSIBLE
+        draws = content_draws(p, pop, stats, q["content_draws"], rng, plausible)
     log_joint = (counts + draws.log_evidence)[:, :, None] + contacts.log_evidence
     flat = log_joint.reshape(pop.n, -1)
     joint = np.exp(flat - flat.max(axis=1, keepdims=True))
