@@ -1,9 +1,10 @@
-"""The window's realised statistics that the tight occupation ceiling conditions on.
+"""The window's realised statistics that the tight behaviour ceilings condition on.
 
 Several latents reach the event tables only through a few realised counts: the hour-of-day
 groups and weekend share of all traffic (rhythm, weekend ratio), the days spent on trips, the
-remote peers, the outgoing share, the channel contacts, the visited news categories and the SP
-services. `window_posterior` conditions on these counts instead of the latents themselves.
+remote peers, the outgoing share, the channel contacts (with their complaints and resolution), the
+visited news categories and the SP services. `window_ceiling` conditions on these counts instead of
+the latents themselves.
 """
 
 from __future__ import annotations

@@ -1,22 +1,21 @@
-"""The occupation ceiling: P(occupation | what the window can reveal), under the simulator's likelihood.
+"""Occupation terms of the window ceiling: P(window's timing, trip and peer counts | occupation).
 
 The latent oracle (`posterior.occupation_posterior`) conditions on all 26 latents, including ones
 no event shows (price sensitivity acts on next period's churn only) and ones the window shows only
-through a few counts. This posterior conditions instead on
+through a few counts. The window ceiling (`window_ceiling`) conditions instead on
 
 - the latents that act on the events directly (rates, cells, peers, durations, bills, tenure, SP
   propensity), registration data and latent age, as the oracle does;
 - for the latents that act only through realised counts, on those counts (`window.WindowStats`),
-  with each latent integrated out: rhythm (hour groups of all traffic), weekend ratio (weekend
-  events), trips (days per location state), remote share (long-distance peers), outgoing share,
-  channel habits (contacts per channel), and the content mix (visited categories and SP services);
+  with each latent integrated out. This module holds the quadrature rules and the terms for rhythm
+  (hour groups of all traffic), weekend ratio (weekend events), trips (days per location state),
+  remote share (long-distance peers) and outgoing share; channel habits and dissatisfaction are in
+  `contact_posterior`, the content mix in `content_posterior`;
 - price sensitivity not at all.
 
-Given these, the events carry no further information about occupation, so no event model can beat
-this posterior either; it is tighter than the oracle. The replaced latents have no activity
-loading, so given occupation they are independent of the rest and of each other: Gauss-Hermite
-quadrature integrates them (a 4-D product rule for the rhythm bumps, 2-D for the two trip shares),
-and Monte Carlo draws from the conjugate Dirichlet posterior integrate the content mix.
+The replaced latents have no activity loading, so given occupation they are independent of the rest
+and of each other: Gauss-Hermite quadrature integrates them (a 4-D product rule for the rhythm
+bumps, 2-D for the two trip shares).
 """
 
 from __future__ import annotations
