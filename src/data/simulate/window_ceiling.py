@@ -27,10 +27,6 @@ from src.data.simulate.population import Population
 from src.data.simulate.window import WindowStats
 from src.data.simulate.window_posterior import count_log_terms
 
-# occupations below this probability before the content evidence may get unbounded content weights
-PLAUSIBLE = 0.02
-
-
 @dataclass
 class WindowCeilings:
     """Per-user Bayes predictions given the window (rows follow `pop.user_id`)."""
@@ -60,7 +56,7 @@ def window_ceilings(
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only contend
         _, contacts = contact_terms(p, pop, stats)
         counts = count_log_terms(p, pop, stats)
-        plausible = occupation_before_content(counts, contacts.log_evidence) >= PLAUSIBLE
+        plausible = occupation_before_content(counts, contacts.log_evidence) >= q["plausible"]
         draws = content_draws(p, pop, stats, q["content_draws"], rng, plausible)
     log_joint = (counts + draws.log_evidence)[:, :, None] + contacts.log_evidence
     flat = log_joint.reshape(pop.n, -1)
