@@ -69,6 +69,13 @@ def test_statistics_count_the_tables(params: Params, blocks: list) -> None:
         == pc.sum(pc.equal(tables["channel_contacts"]["channel"], "hotline")).as_py()
     )
     assert stats.directed.sum() == tables["calls"].num_rows + tables["sms"].num_rows
+    contacts = tables["channel_contacts"]
+    complaint = pc.equal(contacts["purpose"], "投诉")
+    assert stats.complaints.sum() == pc.sum(complaint).as_py()
+    unresolved = pc.invert(contacts["resolved"])
+    assert stats.unresolved_complaints.sum() == pc.sum(pc.and_(complaint, unresolved)).as_py()
+    assert stats.unresolved_other.sum() == pc.sum(pc.and_(pc.invert(complaint), unresolved)).as_py()
+    assert (stats.unresolved_complaints <= stats.complaints).all()
     assert (stats.outgoing <= stats.directed).all() and (stats.remote_peers <= stats.peers).all()
     pairs = {
         (u, s)

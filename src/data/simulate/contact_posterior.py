@@ -113,10 +113,10 @@ def churn_risk(p: Params, pop: Population, stats: WindowStats, d: np.ndarray, no
     return risk @ np.exp(logw)
 
 
-def contact_terms(p: Params, pop: Population, stats: WindowStats) -> tuple[np.ndarray, ContactTerms]:
-    """Dissatisfaction nodes with their log prior weights, and the contact terms on them."""
+def contact_terms(p: Params, pop: Population, stats: WindowStats) -> ContactTerms:
+    """The contact terms on the dissatisfaction nodes, their log prior weights included in the evidence."""
     q = p.raw["ceiling"]
     d, logw = gauss_hermite(q["dissat_nodes"])
     log_evidence, p_next = channel_terms(p, pop, stats, d, q["habit_grid"])
     log_evidence += (dissat_log_lik(p, pop, stats, d) + logw)[:, None, :]
-    return d, ContactTerms(log_evidence, p_next, churn_risk(p, pop, stats, d, q["price_nodes"]))
+    return ContactTerms(log_evidence, p_next, churn_risk(p, pop, stats, d, q["price_nodes"]))

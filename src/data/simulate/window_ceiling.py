@@ -54,7 +54,7 @@ def window_ceilings(
     """The joint posterior over (occupation, dissatisfaction) and every ceiling it implies."""
     q = p.raw["ceiling"]
     with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only contend
-        _, contacts = contact_terms(p, pop, stats)
+        contacts = contact_terms(p, pop, stats)
         counts = count_log_terms(p, pop, stats)
         plausible = occupation_before_content(counts, contacts.log_evidence) >= q["plausible"]
         draws = content_draws(p, pop, stats, q["content_draws"], rng, plausible)
