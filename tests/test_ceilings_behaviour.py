@@ -12,13 +12,13 @@ from src.config import compose
 from src.data.simulate.block import clean_block
 from src.data.simulate.contact_posterior import dissat_log_lik
 from src.data.simulate.contacts import next_channel_probability
-from src.data.simulate.content_posterior import ranking_hits
 from src.data.simulate.corpora import Corpora, load_corpora
 from src.data.simulate.labels import churn_probability
 from src.data.simulate.params import CHANNELS, Params, build_params
 from src.data.simulate.window import window_stats
 from src.data.simulate.window_ceiling import WindowCeilings, window_ceilings
 from src.data.simulate.window_posterior import gauss_hermite
+from src.models.ranking import ranking_hits
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from src.features.content_fusion import (
     fusion_report,
     learn_fusion,
     normalise_rows,
-    ranking_hits,
 )
+from src.models.ranking import ranking_hits
 
 N_CAT = 8
 

@@ -12,26 +12,12 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
-from scipy.stats import rankdata
+
+from src.models.ranking import ranking_hits
 
 METRICS: tuple[str, ...] = ("top1", "top3", "spearman")
 SOURCES: tuple[str, ...] = ("rules", "model", "fused")
 DEFAULT_GRID: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))
-
-
-def ranking_hits(scores: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
-    """Per user: true favourite ranked first, in the first three, and Spearman of scores vs preferences."""
-    favourite = truth.argmax(axis=1)
-    order = np.argsort(-scores, axis=1, kind="stable")
-    ranks_s, ranks_t = rankdata(scores, axis=1), rankdata(truth, axis=1)
-    ranks_s -= ranks_s.mean(axis=1, keepdims=True)
-    ranks_t -= ranks_t.mean(axis=1, keepdims=True)
-    norm = np.sqrt((ranks_s**2).sum(axis=1) * (ranks_t**2).sum(axis=1))
-    return {
-        "top1": (order[:, 0] == favourite).astype(float),
-        "top3": (order[:, :3] == favourite[:, None]).any(axis=1).astype(float),
-        "spearman": np.divide((ranks_s * ranks_t).sum(axis=1), norm, out=np.zeros(len(norm)), where=norm > 0),
-    }
 
 
 def normalise_rows(scores: np.ndarray) -> np.ndarray:

@@ -9,7 +9,6 @@ import pyarrow as pa
 
 from src.data.simulate.bills import bills_table
 from src.data.simulate.contacts import contacts_table
-from src.data.simulate.content_posterior import spearman_rows, top_hits
 from src.data.simulate.corpora import Corpora
 from src.data.simulate.events import calls_table, data_table, hour_cdf, sms_table, web_table
 from src.data.simulate.labels import labels_table
@@ -21,6 +20,7 @@ from src.data.simulate.services import sp_orders_table
 from src.data.simulate.streams import block_streams
 from src.data.simulate.window import window_stats
 from src.data.simulate.window_ceiling import window_ceilings
+from src.models.ranking import spearman_rows, top_hits
 
 MESSY_TABLES: tuple[str, ...] = ("calls", "sms", "data_sessions", "web_visits")
 

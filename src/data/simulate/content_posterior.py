@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import gammaln
-from scipy.stats import rankdata
 
 from src.data.simulate.params import Params
 from src.data.simulate.population import Population, content_alpha
@@ -129,24 +128,3 @@ def content_summary(draws: ContentDraws, occupation: np.ndarray) -> tuple[np.nda
     mean = np.matmul(weight, draws.mix)[:, 0] - draws.mix.mean(axis=1) + draws.proposal_mean
     mean = np.maximum(mean, 1e-12)
     return np.matmul(weight, is_top)[:, 0], mean / mean.sum(axis=1, keepdims=True)
-
-
-def top_hits(scores: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
-    """Per user: is the true top category ranked first, and in the first three."""
-    favourite = truth.argmax(axis=1)
-    order = np.argsort(-scores, axis=1, kind="stable")
-    return {"top1": order[:, 0] == favourite, "top3": (order[:, :3] == favourite[:, None]).any(axis=1)}
-
-
-def spearman_rows(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Per user: Spearman correlation of the scores with the true mix (0 where either is constant)."""
-    ranks_s, ranks_t = rankdata(scores, axis=1), rankdata(truth, axis=1)
-    ranks_s -= ranks_s.mean(axis=1, keepdims=True)
-    ranks_t -= ranks_t.mean(axis=1, keepdims=True)
-    norm = np.sqrt((ranks_s**2).sum(axis=1) * (ranks_t**2).sum(axis=1))
-    return np.divide((ranks_s * ranks_t).sum(axis=1), norm, out=np.zeros(len(norm)), where=norm > 0)
-
-
-def ranking_hits(scores: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
-    """Per user: top-1 and top-3 hits of the true top category, and the Spearman correlation."""
-    return {**top_hits(scores, truth), "spearman": spearman_rows(scores, truth)}
