@@ -82,6 +82,7 @@ def run(n_users: int, days: int, workers: int, chunk_size: int, out: Path, seed:
         f"simulate.chunk_size={chunk_size}", f"simulate.name=bench_{n_users}", f"paths.simulated_dir={out}",
         f"seed={seed}", "hydra.run.dir=" + str(out / "hydra"),
     ]  # fmt: skip
+    load = os.getloadavg()[0]
     status, wall, peak_tree, usage, stderr = measure_child(cmd)
     if status != 0:
         raise SystemExit(f"simulator failed (status {status}):\n{stderr[-2000:]}")
@@ -94,6 +95,9 @@ def run(n_users: int, days: int, workers: int, chunk_size: int, out: Path, seed:
         "events": manifest["events"],
         "rows_total": sum(manifest["row_counts"].values()),
         "wall_s": round(wall, 1),
+        # CPU seconds of the simulator and its workers: on a shared machine, wall time includes waiting
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "load_average_at_start": round(load, 1),
         "users_per_s": round(n_users / wall),
         "events_per_s": round(manifest["events"] / wall),
         "peak_rss_main_mib": round(usage.ru_maxrss / 1024),

@@ -286,8 +286,15 @@ def test_ceilings_file(sim: tuple[Path, dict]) -> None:
     assert occ["majority_class_accuracy"] + 0.3 < occ["accuracy"] < 0.99
     assert 0.5 < ceil["churn"]["roc_auc"] < 0.95
     for ch in CHANNELS:
-        assert 0.55 < ceil["channel"][ch]["roc_auc"] < 0.95
-    assert ceil["content"]["prior_top1"] < ceil["content"]["posterior_top1"] <= 1.0
+        assert 0.55 < ceil["channel"][ch]["oracle_roc_auc"] < 0.95
+        assert 0.5 < ceil["channel"][ch]["roc_auc"] < ceil["channel"][ch]["oracle_roc_auc"] + 0.02
+    assert ceil["content"]["prior_top1"] < ceil["content"]["top1"] <= 1.0
+    # every tight ceiling keeps its latent oracle beside it
+    assert ceil["churn"]["roc_auc"] <= ceil["churn"]["oracle_roc_auc"] + 0.02
+    assert ceil["channel"]["mean_brier"] >= ceil["channel"]["oracle_mean_brier"] - 0.005
+    for who in ("", "_explicit", "_latent"):
+        for metric in ("top1", "top3", "spearman"):
+            assert ceil["content"][f"{metric}{who}"] <= ceil["content"][f"oracle_{metric}{who}"] + 0.02
 
 
 def test_simple_occupation_model_stays_below_ceiling(

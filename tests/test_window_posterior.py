@@ -14,13 +14,13 @@ from src.data.simulate.corpora import Corpora, load_corpora
 from src.data.simulate.params import CHANNELS, Params, build_params
 from src.data.simulate.posterior import normalise, observed_label_posterior, occupation_posterior
 from src.data.simulate.window import hour_group_of_hour, window_stats
+from src.data.simulate.window_ceiling import window_posterior
 from src.data.simulate.window_posterior import (
     gauss_hermite,
     integrate_latent,
     product_rule,
     rhythm_term,
     trips_term,
-    window_posterior,
 )
 
 
@@ -69,6 +69,13 @@ def test_statistics_count_the_tables(params: Params, blocks: list) -> None:
         == pc.sum(pc.equal(tables["channel_contacts"]["channel"], "hotline")).as_py()
     )
     assert stats.directed.sum() == tables["calls"].num_rows + tables["sms"].num_rows
+    contacts = tables["channel_contacts"]
+    complaint = pc.equal(contacts["purpose"], "投诉")
+    assert stats.complaints.sum() == pc.sum(complaint).as_py()
+    unresolved = pc.invert(contacts["resolved"])
+    assert stats.unresolved_complaints.sum() == pc.sum(pc.and_(complaint, unresolved)).as_py()
+    assert stats.unresolved_other.sum() == pc.sum(pc.and_(pc.invert(complaint), unresolved)).as_py()
+    assert (stats.unresolved_complaints <= stats.complaints).all()
     assert (stats.outgoing <= stats.directed).all() and (stats.remote_peers <= stats.peers).all()
     pairs = {
         (u, s)

@@ -19,7 +19,8 @@ from src.data.simulate.posterior import content_evidence_hits, observed_label_po
 from src.data.simulate.services import sp_orders_table
 from src.data.simulate.streams import block_streams
 from src.data.simulate.window import window_stats
-from src.data.simulate.window_posterior import window_posterior
+from src.data.simulate.window_ceiling import window_ceilings
+from src.ranking import spearman_rows, top_hits
 
 MESSY_TABLES: tuple[str, ...] = ("calls", "sms", "data_sessions", "web_visits")
 
@@ -57,9 +58,9 @@ def generate_block(
     """All tables of user block `block`, plus the arrays behind the ceilings."""
     pop, tables, extras, rng = clean_block(p, corpora, block)
     stats = window_stats(p, pop, tables, extras["web_counts"])
-    posterior = window_posterior(p, pop, stats, rng["ceiling"])
+    ceilings = window_ceilings(p, pop, stats, rng["ceiling"])
     tables["labels"], truth = labels_table(
-        p, pop, extras["summary"], extras["explicit"], posterior, rng["labels"]
+        p, pop, extras["summary"], extras["explicit"], ceilings, rng["labels"]
     )
     oracle = occupation_posterior(p, pop)
     truth["oracle"] = oracle.argmax(axis=1).astype(np.int8)
@@ -70,7 +71,14 @@ def generate_block(
             tables[name], mess["duplicate_fraction"], mess["out_of_order_fraction"], rng["mess"]
         )
     hits = content_evidence_hits(p, pop, extras["web_counts"])
-    truth.update({f"content_{k}": v for k, v in hits.items()})
+    truth.update({f"content_{k}": v for k, v in hits.items() if k.startswith("prior")})
+    for name, top, mix in (
+        ("bayes", ceilings.content_top, ceilings.content_mix),
+        ("oracle", ceilings.content_top_oracle, ceilings.content_mix_oracle),
+    ):
+        ranked = top_hits(top, pop.pref)
+        truth[f"content_{name}_top1"], truth[f"content_{name}_top3"] = ranked["top1"], ranked["top3"]
+        truth[f"content_{name}_spearman"] = spearman_rows(mix, pop.pref).astype(np.float32)
     return tables, truth
 
 

@@ -9,6 +9,7 @@ from src.data.simulate.contacts import ContactSummary, next_channel_probability
 from src.data.simulate.params import CHANNELS, Params
 from src.data.simulate.population import Population, _sigmoid
 from src.data.simulate.posterior import observed_label_posterior
+from src.data.simulate.window_ceiling import WindowCeilings
 from src.data.warehouse import labels_schema
 
 
@@ -49,10 +50,11 @@ def labels_table(
     pop: Population,
     summary: ContactSummary,
     explicit: np.ndarray,
-    posterior: np.ndarray,
+    ceilings: WindowCeilings,
     rng: np.random.Generator,
 ) -> tuple[pa.Table, dict[str, np.ndarray]]:
-    """The labels table and the arrays the ceilings need."""
+    """The labels table (with the Bayes predictions given the window) and the arrays the ceilings need."""
+    posterior = ceilings.occupation
     occ_names = pa.array(list(p.occupations), type=pa.string())
     observed, noisy = observe_occupation(p, pop, rng)
     p_next = next_channel_probability(p, summary)
@@ -79,6 +81,13 @@ def labels_table(
     cols["bayes_occupation"] = occ_names.take(pa.array(bayes))
     cols["p_bayes_occupation"] = pa.array(posterior.max(axis=1))
     cols["bayes_observed_occupation"] = occ_names.take(pa.array(bayes_observed))
+    for j, ch in enumerate(CHANNELS):
+        cols[f"bayes_p_next_{ch}"] = pa.array(ceilings.p_next[:, j])
+    cols["bayes_p_churn"] = pa.array(ceilings.p_churn)
+    for j, c in enumerate(p.categories):
+        cols[f"bayes_top_{c}"] = pa.array(ceilings.content_top[:, j])
+    for j, c in enumerate(p.categories):
+        cols[f"bayes_pref_{c}"] = pa.array(ceilings.content_mix[:, j])
     cols["latent_age"] = pa.array(pop.age_raw)
     cols["latent_female"] = pa.array(pop.female)
     cols["latent_nonlocal"] = pa.array(pop.nonlocal_)
@@ -101,5 +110,7 @@ def labels_table(
         "p_churn": p_churn.astype(np.float32),
         "churned": churned,
         "explicit": explicit,
+        "bayes_p_next": ceilings.p_next.astype(np.float32),
+        "bayes_p_churn": ceilings.p_churn.astype(np.float32),
     }
     return table, truth

@@ -42,7 +42,7 @@ def latent_log_joint(
     female = pop.female.astype(float)
     for k in range(n_occ):
         r = (pop.z - p.latent_mean[k] - np.outer(female, p.female_shift))[:, keep]
-        logp[:, k] += -0.5 * np.einsum("ij,jk,ik->i", r, prec, r)
+        logp[:, k] += -0.5 * ((r @ prec) * r).sum(axis=1)
         if use_age:
             logp[:, k] += -np.log(p.age_sd[k]) - 0.5 * ((pop.age_raw - p.age_mean[k]) / p.age_sd[k]) ** 2
         if use_content_mix:

@@ -1,9 +1,10 @@
-"""The window's realised statistics that the tight occupation ceiling conditions on.
+"""The window's realised statistics that the tight behaviour ceilings condition on.
 
 Several latents reach the event tables only through a few realised counts: the hour-of-day
 groups and weekend share of all traffic (rhythm, weekend ratio), the days spent on trips, the
-remote peers, the outgoing share, the channel contacts, the visited news categories and the SP
-services. `window_posterior` conditions on these counts instead of the latents themselves.
+remote peers, the outgoing share, the channel contacts (with their complaints and resolution), the
+visited news categories and the SP services. `window_ceiling` conditions on these counts instead of
+the latents themselves.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class WindowStats:
     directed: np.ndarray  # (n,): calls and SMS
     outgoing: np.ndarray  # (n,): of which outgoing
     contacts: np.ndarray  # (n, 6): channel contacts per channel (params.CHANNELS order)
+    complaints: np.ndarray  # (n,): contacts whose purpose is a complaint
+    unresolved_complaints: np.ndarray  # (n,): complaints left unresolved
+    unresolved_other: np.ndarray  # (n,): other contacts left unresolved
     web_categories: np.ndarray  # (n, n_categories): news-page views per category
     sp_services: np.ndarray  # (n, n_services) bool: the service was charged in the window
 
@@ -103,6 +107,18 @@ def _category_counts(pop: Population, table: pa.Table, column: str, values: list
     )
 
 
+def complaint_counts(pop: Population, contacts: pa.Table, complaint: str) -> tuple[np.ndarray, ...]:
+    """Complaints, unresolved complaints and unresolved other contacts per user."""
+    rows = _row(pop, contacts)
+    is_complaint = pc.equal(contacts["purpose"], complaint).to_numpy(zero_copy_only=False)
+    unresolved = ~contacts["resolved"].to_numpy(zero_copy_only=False)
+    return (
+        _per_user(pop, rows[is_complaint]),
+        _per_user(pop, rows[is_complaint & unresolved]),
+        _per_user(pop, rows[~is_complaint & unresolved]),
+    )
+
+
 def window_stats(
     p: Params, pop: Population, tables: dict[str, pa.Table], web_counts: np.ndarray
 ) -> WindowStats:
@@ -113,6 +129,9 @@ def window_stats(
     )
     n_peers, remote = remote_peer_counts(p, pop)
     services = [s["service"] for s in p.raw["sp"]["services"]]
+    complaints, unresolved_complaints, unresolved_other = complaint_counts(
+        pop, tables["channel_contacts"], p.raw["channels"]["purposes"][2]
+    )
     return WindowStats(
         hour_groups=timed_hour_groups(p, pop, tables),
         trip_days=trip_day_counts(p, pop),
@@ -121,6 +140,9 @@ def window_stats(
         directed=directed,
         outgoing=outgoing,
         contacts=_category_counts(pop, tables["channel_contacts"], "channel", list(CHANNELS)),
+        complaints=complaints,
+        unresolved_complaints=unresolved_complaints,
+        unresolved_other=unresolved_other,
         web_categories=web_counts,
         sp_services=_category_counts(pop, tables["sp_orders"], "service", services) > 0,
     )

@@ -1,36 +1,35 @@
-"""The occupation ceiling: P(occupation | what the window can reveal), under the simulator's likelihood.
+"""Occupation terms of the window ceiling: P(window's timing, trip and peer counts | occupation).
 
 The latent oracle (`posterior.occupation_posterior`) conditions on all 26 latents, including ones
 no event shows (price sensitivity acts on next period's churn only) and ones the window shows only
-through a few counts. This posterior conditions instead on
+through a few counts. The window ceiling (`window_ceiling`) conditions instead on
 
 - the latents that act on the events directly (rates, cells, peers, durations, bills, tenure, SP
   propensity), registration data and latent age, as the oracle does;
 - for the latents that act only through realised counts, on those counts (`window.WindowStats`),
-  with each latent integrated out: rhythm (hour groups of all traffic), weekend ratio (weekend
-  events), trips (days per location state), remote share (long-distance peers), outgoing share,
-  channel habits (contacts per channel), and the content mix (visited categories and SP services);
+  with each latent integrated out. This module holds the quadrature rules and the terms for rhythm
+  (hour groups of all traffic), weekend ratio (weekend events), trips (days per location state),
+  remote share (long-distance peers) and outgoing share; channel habits and dissatisfaction are in
+  `contact_posterior`, the content mix in `content_posterior`;
 - price sensitivity not at all.
 
-Given these, the events carry no further information about occupation, so no event model can beat
-this posterior either; it is tighter than the oracle. The replaced latents have no activity
-loading, so given occupation they are independent of the rest and of each other: Gauss-Hermite
-quadrature integrates them (a 4-D product rule for the rhythm bumps, 2-D for the two trip shares),
-and Monte Carlo draws from the conjugate Dirichlet posterior integrate the content mix.
+The replaced latents have no activity loading, so given occupation they are independent of the rest
+and of each other: Gauss-Hermite quadrature integrates them (a 4-D product rule for the rhythm
+bumps, 2-D for the two trip shares).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
-from scipy.special import expit, gammaln, log_expit, logsumexp, xlogy
+from scipy.special import expit, log_expit, xlogy
 
-from src.data.simulate.contacts import channel_rates
 from src.data.simulate.events import day_rates, weekend_days
 from src.data.simulate.params import CHANNELS, Params
-from src.data.simulate.population import Population, content_alpha
-from src.data.simulate.posterior import latent_log_joint, normalise
+from src.data.simulate.population import Population
+from src.data.simulate.posterior import latent_log_joint
 from src.data.simulate.window import TIMED_STREAMS, WindowStats
 
 RHYTHM = ("rhythm_early", "rhythm_work", "rhythm_evening", "rhythm_night")
@@ -40,10 +39,13 @@ HABITS = tuple(f"habit_{c}" for c in CHANNELS)
 INTEGRATED = (*RHYTHM, "weekend_ratio", *TRIPS, "remote_share", "out_share", *HABITS, "price_sens")
 
 
+@cache
 def gauss_hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes t and log weights for E[f(X)], X ~ N(0, 1): E f ~ sum exp(logw) f(t)."""
+    """Nodes t and log weights for E[f(X)], X ~ N(0, 1): E f ~ sum exp(logw) f(t) (read-only arrays)."""
     t, w = np.polynomial.hermite.hermgauss(n)
-    return np.sqrt(2.0) * t, np.log(w / np.sqrt(np.pi))
+    t, logw = np.sqrt(2.0) * t, np.log(w / np.sqrt(np.pi))
+    t.flags.writeable = logw.flags.writeable = False
+    return t, logw
 
 
 def product_rule(nodes: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -54,6 +56,12 @@ def product_rule(nodes: list[int]) -> tuple[np.ndarray, np.ndarray]:
     return t, logw
 
 
+def log_sum_exp(x: np.ndarray, axis: int) -> np.ndarray:
+    """log sum exp along one axis (finite inputs; plain NumPy, faster than scipy's general version)."""
+    top = x.max(axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.exp(x - top).sum(axis=axis))
+
+
 def integrate_latent(
     p: Params, name: str, log_lik: Callable[[np.ndarray], np.ndarray], nodes: int
 ) -> np.ndarray:
@@ -61,7 +69,7 @@ def integrate_latent(
     t, logw = gauss_hermite(nodes)
     j = p.idx(name)
     cols = [
-        logsumexp(log_lik((mean + p.latent_sd[j] * t)[None, :]) + logw, axis=1)
+        log_sum_exp(log_lik((mean + p.latent_sd[j] * t)[None, :]) + logw, axis=1)
         for mean in p.latent_mean[:, j]
     ]
     return np.stack(cols, axis=1)
@@ -71,20 +79,6 @@ def _binomial(successes: np.ndarray, trials: np.ndarray) -> Callable[[np.ndarray
     """Log-likelihood of a logit-scale share (constants dropped)."""
     k, n = successes[:, None], trials[:, None]
     return lambda x: k * log_expit(x) + (n - k) * log_expit(-x)
-
-
-def habits_term(p: Params, pop: Population, stats: WindowStats, nodes: int) -> np.ndarray:
-    """Channel contacts ~ Poisson(rate without habit * exp(habit) * days / 30), habits integrated."""
-    months = p.raw["days"] / 30.0
-    rate = channel_rates(p, pop)
-    total = np.zeros((pop.n, len(p.occupations)))
-    for c, name in enumerate(HABITS):
-        offset = (np.log(rate[:, c]) - pop.z[:, p.idx(name)] + np.log(months))[:, None]
-        n = stats.contacts[:, c][:, None]
-        total += integrate_latent(
-            p, name, lambda x, n=n, offset=offset: n * (offset + x) - np.exp(offset + x), nodes
-        )
-    return total
 
 
 def trips_term(p: Params, stats: WindowStats, nodes: int, inflate: float) -> np.ndarray:
@@ -173,84 +167,75 @@ def _rhythm_proposal(p: Params, stats: WindowStats, inflate: float) -> tuple[np.
     return mean, inflate / np.sqrt(precision)
 
 
+def grid_sum(parts: list[np.ndarray]) -> np.ndarray:
+    """Per row, one value per dimension summed at every product-grid point: (c, n_j) each -> (c, g)."""
+    c, d = len(parts[0]), len(parts)
+    total = np.zeros((c,) + (1,) * d)
+    for j, part in enumerate(parts):
+        total = total + part.reshape((c,) + (1,) * j + (part.shape[1],) + (1,) * (d - j - 1))
+    return total.reshape(c, -1)
+
+
 def rhythm_term(
-    p: Params, stats: WindowStats, nodes: list[int], inflate: float, chunk: int = 250
+    p: Params, stats: WindowStats, nodes: list[int], inflate: float, chunk: int = 1000
 ) -> np.ndarray:
     """Hour groups of all traffic ~ multinomial(hour shares x exp(bump)); the four bumps integrated.
 
     Gauss-Hermite product rule on a per-user grid (`_rhythm_proposal`), importance-weighted by each
-    occupation's prior.
+    occupation's prior. The weights factor over the four bumps, so the sum over the grid is a chain
+    of one-dimensional contractions: the likelihood is exponentiated once per user and grid point,
+    not once per occupation.
     """
     js = [p.idx(n) for n in RHYTHM]
-    sd, means = p.latent_sd[js], p.latent_mean[:, js]
-    t, logw = product_rule(nodes)
+    sd, scaled = p.latent_sd[js], p.latent_mean[:, js] / p.latent_sd[js]
+    rules = [gauss_hermite(int(m)) for m in nodes]
     share, other = hour_group_shares(p)
     weekend_share = share.copy()
     weekend_share[1] = 0.0  # the office bump is a weekday habit (events.hour_cdf): its hours join `other`
     weekend_other = other + share[1]
     centre, scale = _rhythm_proposal(p, stats, inflate)
-    out = np.empty((len(centre), len(p.occupations)))
+    out = np.empty((len(centre), len(scaled)))
     for lo in range(0, len(centre), chunk):
         hours = stats.hour_groups[lo : lo + chunk]
-        m, s = centre[lo : lo + chunk, None, :], scale[lo : lo + chunk, None, :]
-        bump = m + s * t  # (c, g, 4)
-        e = np.exp(bump)
+        m, s = centre[lo : lo + chunk], scale[lo : lo + chunk]
+        bumps = [m[:, j, None] + s[:, j, None] * rules[j][0] for j in range(len(nodes))]  # (c, n_j) each
+        exps = [np.exp(b) for b in bumps]
         # multinomial log-likelihood up to a per-user constant: sum_g n_g b_g - N log(sum_g share_g e^b_g)
         weekday_counts, weekend_counts = hours[:, 0, :4].copy(), hours[:, 1, :4].copy()
         weekend_counts[:, 1] = 0
-        ll = np.einsum("cgk,ck->cg", bump, weekday_counts + weekend_counts)
-        ll -= hours[:, 0].sum(axis=1)[:, None] * np.log(other + e @ share)
-        ll -= hours[:, 1].sum(axis=1)[:, None] * np.log(weekend_other + e @ weekend_share)
-        # log N(bump; mean_k, sd) - log proposal N(bump; m, s), for every occupation at once
-        z = bump / sd
-        quad = (
-            -0.5 * (z**2).sum(axis=2)[:, :, None] + z @ (means / sd).T - 0.5 * ((means / sd) ** 2).sum(axis=1)
+        counts = weekday_counts + weekend_counts
+        ll = grid_sum([counts[:, j, None] * b for j, b in enumerate(bumps)])
+        ll -= hours[:, 0].sum(axis=1)[:, None] * np.log(
+            other + grid_sum([share[j] * e for j, e in enumerate(exps)])
         )
-        proposal = -0.5 * (t**2).sum(axis=1) - np.log(s).sum(axis=2)  # (c, g)
-        total = (ll + logw - proposal)[:, :, None] + quad  # (c, g, k); the sd normaliser is common
-        out[lo : lo + chunk] = logsumexp(total, axis=1)
+        weekend = grid_sum([weekend_share[j] * e for j, e in enumerate(exps)])
+        ll -= hours[:, 1].sum(axis=1)[:, None] * np.log(weekend_other + weekend)
+        top = ll.max(axis=1, keepdims=True)
+        shift = top + np.log(s).sum(axis=1, keepdims=True)  # + log s: dividing by the proposal density
+        acc = np.exp(ll - top).reshape(len(m), -1, 1)  # (c, points, 1): the last bump varies fastest
+        for j in reversed(range(len(nodes))):
+            # per bump: Gauss-Hermite weight / proposal N(0, 1) x prior N(bump; mean_k, sd)
+            tj, logwj = rules[j]
+            z = (m[:, j, None] + s[:, j, None] * tj) / sd[j]  # (c, n_j)
+            h = (logwj + 0.5 * tj**2)[None, :, None] - 0.5 * (z[:, :, None] - scaled[None, None, :, j]) ** 2
+            h_top = h.max(axis=1, keepdims=True)
+            shift = shift + h_top[:, 0, :]
+            acc = acc.reshape(len(m), -1, nodes[j], acc.shape[-1])
+            if j == len(nodes) - 1:
+                acc = acc[..., 0] @ np.exp(h - h_top)  # (c, rest, k)
+            else:
+                acc = np.einsum("cxjk,cjk->cxk", acc, np.exp(h - h_top))
+        acc = acc[:, 0, :]
+        out[lo : lo + chunk] = shift + np.log(acc)
     return out
 
 
-def content_term(
-    p: Params, pop: Population, stats: WindowStats, draws: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Visited categories ~ multinomial(mix), SP services ~ Bernoulli(mix, SP propensity); the mix integrated.
+def count_log_terms(p: Params, pop: Population, stats: WindowStats) -> np.ndarray:
+    """log P(occupation) + log p(direct latents, timing, trip and peer counts | occupation), (n, n_occ).
 
-    Dirichlet-multinomial evidence of the visits, times the mean SP likelihood over draws from the
-    mix's conjugate posterior Dirichlet(alpha + visits).
+    Channel contacts and the content mix enter through `window_ceiling`, which shares them with
+    the channel, churn and content ceilings.
     """
-    sp = p.raw["sp"]
-    take_up = np.array([s["take_up"] for s in sp["services"]])
-    cats = [None if s["category"] is None else p.categories.index(s["category"]) for s in sp["services"]]
-    prop = np.exp(pop.z[:, p.idx("sp_propensity")])[:, None, None]
-    visits = stats.web_categories
-    cols = []
-    for k in range(len(p.occupations)):
-        alpha = content_alpha(p, np.full(pop.n, k), pop.age_raw)
-        post = alpha + visits
-        evidence = gammaln(alpha.sum(1)) - gammaln(post.sum(1)) + (gammaln(post) - gammaln(alpha)).sum(1)
-        g = rng.gamma(np.repeat(post[:, None, :], draws, axis=1))
-        mix = np.maximum(g / g.sum(axis=2, keepdims=True), 1e-9)
-        affinity = np.stack(
-            [
-                np.ones(mix.shape[:2])
-                if c is None
-                else (len(p.categories) * mix[:, :, c]) ** sp["pref_power"]
-                for c in cats
-            ],
-            axis=2,
-        )
-        rate = take_up * prop * affinity  # (n, draws, services): P(charged) = 1 - exp(-rate)
-        ll = np.where(stats.sp_services[:, None, :], np.log(-np.expm1(-np.maximum(rate, 1e-300))), -rate).sum(
-            axis=2
-        )
-        cols.append(evidence + logsumexp(ll, axis=1) - np.log(draws))
-    return np.stack(cols, axis=1)
-
-
-def window_posterior(p: Params, pop: Population, stats: WindowStats, rng: np.random.Generator) -> np.ndarray:
-    """P(occupation | registration, directly acting latents, the window's realised counts), (n, n_occ)."""
     q = p.raw["ceiling"]
     direct = [n for n in p.latent_names if n not in INTEGRATED]
     logp = latent_log_joint(p, pop, direct, use_content_mix=False)
@@ -259,6 +244,4 @@ def window_posterior(p: Params, pop: Population, stats: WindowStats, rng: np.ran
     logp += trips_term(p, stats, q["trip_nodes"], q["trip_inflate"])
     logp += integrate_latent(p, "remote_share", _binomial(stats.remote_peers, stats.peers), q["nodes"])
     logp += integrate_latent(p, "out_share", _binomial(stats.outgoing, stats.directed), q["nodes"])
-    logp += habits_term(p, pop, stats, q["nodes"])
-    logp += content_term(p, pop, stats, q["content_draws"], rng)
-    return normalise(logp)
+    return logp
