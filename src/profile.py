@@ -40,7 +40,7 @@ from omegaconf import DictConfig
 import src.config  # noqa: F401  (registers the ${project_root:} resolver before Hydra composes)
 from src.data.checksums import sha256_file
 from src.errors import ConfigError, ProfilingError
-from src.features.backends import require_spark
+from src.features.backends import check_backend, configured_backend, require_spark
 from src.features.behaviour import INPUT_TABLES
 from src.scoring.champions import load_champions, load_labeller
 from src.scoring.inputs import check_inputs, chunk_ranges, level_counts, pin_window, subscriber_ids
@@ -92,7 +92,7 @@ def build_profile(cfg: DictConfig) -> dict[str, Any]:
         written, no_events = spark_passes(job, cfg.spark, output_schema(job, models), output)
     else:
         with tempfile.TemporaryDirectory(prefix=".profile-", dir=output.parent) as spill:
-            spilled, totals = features_pass(job, Path(spill))
+            spilled, totals = features_pass(job, Path(spill), con=configured_backend(cfg))
             with atomic_output(output) as partial:
                 written, no_events = scores_pass(job, spilled, totals, output_schema(job, models), partial)
     if written != len(ids):  # never drop a user
@@ -136,6 +136,7 @@ def _engine(cfg: DictConfig) -> str:
         raise ConfigError(f"engine must be one of {list(ENGINES)}, got '{engine}'")
     if engine == "spark":
         require_spark()
+    check_backend(str(cfg.features.get("backend") or "duckdb"))
     return engine
 
 

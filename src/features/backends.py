@@ -20,15 +20,28 @@ BACKENDS = ("duckdb", "pyspark")
 
 def connect(backend: str = "duckdb", spark: Mapping[str, Any] | None = None) -> ibis.BaseBackend:
     """An Ibis connection: DuckDB in memory, or PySpark on the session the `spark` settings describe."""
-    if backend == "duckdb":
+    if check_backend(backend) == "duckdb":
         con = ibis.duckdb.connect()
         con.raw_sql("SET enable_progress_bar = false")  # tqdm reports progress; a session setting only
         return con
+    if spark is None:
+        raise ConfigError("features.backend=pyspark needs the spark settings (conf/spark/local.yaml)")
+    return ibis.pyspark.connect(spark_session(spark))
+
+
+def configured_backend(cfg: Mapping[str, Any]) -> ibis.BaseBackend | None:
+    """The connection `features.backend` asks for (Spark from `cfg.spark`); None: each build's own DuckDB."""
+    backend = check_backend(str(cfg["features"].get("backend") or "duckdb"))
+    return None if backend == "duckdb" else connect(backend, cfg.get("spark"))
+
+
+def check_backend(backend: str) -> str:
+    """`backend` if it is known (and, for pyspark, runnable here); else a ConfigError naming the choices."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"features.backend must be one of {list(BACKENDS)}, got '{backend}'")
     if backend == "pyspark":
-        if spark is None:
-            raise ConfigError("features.backend=pyspark needs the spark settings (conf/spark/local.yaml)")
-        return ibis.pyspark.connect(spark_session(spark))
-    raise ConfigError(f"features.backend must be one of {list(BACKENDS)}, got '{backend}'")
+        require_spark()
+    return backend
 
 
 def spark_session(settings: Mapping[str, Any]) -> Any:
@@ -36,8 +49,10 @@ def spark_session(settings: Mapping[str, Any]) -> Any:
     require_spark()
     from pyspark.sql import SparkSession
 
-    python = settings.get("python") or sys.executable
-    os.environ.setdefault("PYSPARK_PYTHON", str(python))  # Spark's Python workers need the venv
+    if settings.get("python"):  # Spark's Python workers need the project's packages
+        os.environ["PYSPARK_PYTHON"] = str(settings["python"])
+    else:
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(str(settings.get("app_name") or "telecom-profiling"))
     if settings.get("master"):
