@@ -19,7 +19,7 @@ from src.config import compose
 from src.data.errors import DataValidationError
 from src.data.simulate.schema import EVENT_SCHEMAS
 from src.errors import ConfigError
-from src.features.backends import connect
+from src.features.backends import configured_backend, connect, spark_missing
 from src.features.behaviour import build_behaviour_features
 from src.features.behaviour_spec import FeatureSpec, default_spec
 from src.profile import build_profile
@@ -68,6 +68,23 @@ def test_unknown_backend_and_engine_are_named(tmp_path: Path) -> None:
         connect("polars")
     with pytest.raises(ConfigError, match=r"engine must be one of \['local', 'spark'\], got 'flink'"):
         build_profile(_cfg(tmp_path, tmp_path, tmp_path / "p", "engine=flink"))
+    with pytest.raises(ConfigError, match=r"features.backend must be one of .* got 'polars'"):
+        build_profile(_cfg(tmp_path, tmp_path, tmp_path / "p", "features.backend=polars"))
+
+
+def test_without_java_spark_is_refused_in_one_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    assert "no Java runtime" in spark_missing()
+    with pytest.raises(ConfigError, match=r"^no Java runtime: install Java 17"):
+        build_profile(_cfg(tmp_path, tmp_path, tmp_path / "p", "engine=spark"))
+
+
+@pytest.mark.spark
+def test_configured_backend_follows_features_backend(tmp_path: Path, spark) -> None:
+    assert configured_backend(_cfg(tmp_path, tmp_path, tmp_path / "p")) is None  # DuckDB by default
+    con = configured_backend(_cfg(tmp_path, tmp_path, tmp_path / "p", "features.backend=pyspark"))
+    assert con.name == "pyspark"
 
 
 # ---- features ----------------------------------------------------------------------------------------
