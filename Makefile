@@ -19,10 +19,10 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	@if [ "$(INSTALLER)" = "uv" ] && $(PY) -m pip install -q "uv==$(UV_VERSION)" 2>/dev/null; then \
 		echo "installing pinned packages with uv"; \
-		$(VENV)/bin/uv pip install -q --python $(PY) -c requirements.lock -e ".[dev]"; \
+		$(VENV)/bin/uv pip install -q --python $(PY) -c requirements.lock -e ".[dev,spark]"; \
 	else \
 		echo "installing pinned packages with pip"; \
-		$(PY) -m pip install -q -c requirements.lock -e ".[dev]"; \
+		$(PY) -m pip install -q -c requirements.lock -e ".[dev,spark]"; \
 	fi
 	@touch $(STAMP)
 

@@ -1,6 +1,10 @@
 """Benchmark the unified customer profile: subscribers profiled per second and peak RSS of the CLI process.
 
 Example: python benchmarks/bench_profile.py --tables data/simulated/default --chunk-users 50000
+With --engine spark it runs the profile on Spark once per --masters entry (default local[1] and
+local[2]) and once on the single-machine (DuckDB) path, and prints the 1 -> 2 core scaling factor;
+peak memory is given for the driver's Python process and for its whole tree (with the Spark JVM and
+its Python workers).
 Needs the champions (channel, content, occupation, churn_sim, and topic for the title labeller) in the
 store; without them it prints what is missing and how to train it, and exits with status 2.
 """
@@ -44,21 +48,26 @@ def missing_champions(mlruns: Path, labeller: str) -> list[str]:
     return missing
 
 
-def run(tables: Path, chunk_users: int, mlruns: Path, labeller: str, out: Path) -> dict:
-    """Run the CLI in a child process, sampling its process tree's memory while it works."""
-    output = out / "profile.parquet"
+def run(
+    tables: Path, chunk_users: int, mlruns: Path, labeller: str, out: Path, master: str | None = None
+) -> dict:
+    """Run the CLI in a child process (on Spark with `master`), sampling its process tree's memory."""
+    output = out / ("profile.parquet" if master is None else "profile")
+    engine = [] if master is None else ["engine=spark", f"spark.master='{master}'"]
     cmd = [
-        sys.executable, "-m", "src.profile", f"input={tables}", f"output={output}",
+        sys.executable, "-m", "src.profile", f"input={tables}", f"output={output}", *engine,
         f"chunk_users={chunk_users}", f"paths.mlruns_dir={mlruns}", f"features.titles.labeller={labeller}",
         "hydra.run.dir=" + str(out / "hydra"),
     ]  # fmt: skip
     status, wall, peak_tree, usage, stderr = measure_child(cmd)
     if status != 0:
         raise SystemExit(f"profile failed (status {status}):\n{stderr[-3000:]}")
-    sidecar = json.loads((out / "profile.parquet.json").read_text(encoding="utf-8"))
+    sidecar = json.loads(output.with_name(output.name + ".json").read_text(encoding="utf-8"))
     users, timings = sidecar["counts"]["users_scored"], sidecar["timings_s"]
-    work = sum(timings.get(k, 0.0) for k in ("features", "scoring", "rfm", "write"))
+    work = sum(timings.get(k, 0.0) for k in ("features", "prior", "scoring", "rfm", "write"))
+    files = [output] if output.is_file() else list(output.glob("*.parquet"))
     return {
+        "engine": "duckdb" if master is None else f"spark {master}",
         "users": users,
         "chunk_users": chunk_users,
         "chunks": sidecar["settings"]["chunks"],
@@ -68,7 +77,7 @@ def run(tables: Path, chunk_users: int, mlruns: Path, labeller: str, out: Path) 
         "timings_s": timings,
         "peak_rss_main_mib": round(usage.ru_maxrss / 1024),
         "peak_rss_tree_mib": round(max(peak_tree, usage.ru_maxrss) / 1024),
-        "output_mib": round((out / "profile.parquet").stat().st_size / 2**20, 1),
+        "output_mib": round(sum(f.stat().st_size for f in files) / 2**20, 1),
     }
 
 
@@ -80,6 +89,8 @@ def main() -> None:
     parser.add_argument("--mlruns", type=Path, default=ROOT / "mlruns", help="the MLflow store folder")
     parser.add_argument("--labeller", default="registry", choices=["registry", "lookup", "none"])
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a temporary one)")
+    parser.add_argument("--engine", default="local", choices=["local", "spark"])
+    parser.add_argument("--masters", nargs="+", default=["local[1]", "local[2]"], help="Spark masters to run")
     args = parser.parse_args()
     if not (args.tables / "subscribers.parquet").is_file():
         raise SystemExit(f"no tables in {args.tables}: run `python -m src.data.simulate` first")
@@ -95,14 +106,26 @@ def main() -> None:
     tmp = None if args.out else tempfile.TemporaryDirectory(prefix="bench_profile_")
     out = args.out or Path(tmp.name)
     out.mkdir(parents=True, exist_ok=True)
+    masters = [None] if args.engine == "local" else [*args.masters, None]
+    results = []
     try:
-        result = run(args.tables.resolve(), args.chunk_users, args.mlruns.resolve(), args.labeller, out)
+        for number, master in enumerate(masters):
+            where = out / f"run-{number}"
+            where.mkdir()
+            tables, mlruns = args.tables.resolve(), args.mlruns.resolve()
+            results.append(run(tables, args.chunk_users, mlruns, args.labeller, where, master))
+            print(json.dumps(results[-1]), flush=True)
     finally:
         if tmp:
             tmp.cleanup()
-    print(json.dumps(result))
-    cells = [result[k] for k in ("users", "chunk_users", "wall_s", "users_per_s", "users_per_s_excl_startup")]
-    print("| " + " | ".join(f"{c:,}" for c in [*cells, result["peak_rss_tree_mib"]]) + " |")
+    keys = ("users", "chunk_users", "wall_s", "users_per_s", "users_per_s_excl_startup")
+    for result in results:
+        cells = [result[k] for k in keys] + [result["peak_rss_main_mib"], result["peak_rss_tree_mib"]]
+        print(f"| {result['engine']} | " + " | ".join(f"{c:,}" for c in cells) + " |")
+    speed = {r["engine"]: r["users_per_s_excl_startup"] for r in results}
+    if speed.get("spark local[1]") and speed.get("spark local[2]"):
+        factor = speed["spark local[2]"] / speed["spark local[1]"]
+        print(f"scaling 1 -> 2 cores: x{factor:.2f} (users/s excluding startup)")
 
 
 if __name__ == "__main__":

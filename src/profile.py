@@ -1,6 +1,7 @@
 """Deployers' batch scoring: the unified customer profile, one row per subscriber, from the champions.
 
     python -m src.profile input=data/simulated/default output=reports/profile.parquet
+    python -m src.profile engine=spark input=data/simulated/default output=reports/profile   (docs/spark.md)
 
 The champions (conf/profile.yaml `champions`) are loaded once, by alias only. Subscribers are taken
 in chunks of `chunk_users` (sorted by user_id), in two passes (src/scoring/passes.py):
@@ -39,6 +40,7 @@ from omegaconf import DictConfig
 import src.config  # noqa: F401  (registers the ${project_root:} resolver before Hydra composes)
 from src.data.checksums import sha256_cached
 from src.errors import ConfigError, ProfilingError
+from src.features.backends import check_backend, configured_backend, require_spark
 from src.features.behaviour import INPUT_TABLES
 from src.io_atomic import atomic_output
 from src.scoring.champions import load_champions, load_labeller
@@ -48,9 +50,12 @@ from src.scoring.output import output_schema, sidecar_record, write_sidecar
 from src.scoring.passes import features_pass, scores_pass
 from src.scoring.rfm import rfm_reference_month
 from src.scoring.settings import load_settings
+from src.scoring.spark_passes import spark_passes
 from src.settings import ProfileSettings, check_settings
 
 log = logging.getLogger("src.profile")
+
+ENGINES = ("local", "spark")
 
 
 def build_profile(cfg: DictConfig) -> dict[str, Any]:
@@ -58,6 +63,7 @@ def build_profile(cfg: DictConfig) -> dict[str, Any]:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     folder, output = _paths(cfg)
+    engine = _engine(cfg)
     settings = load_settings(cfg)
     with timed(timings, "check_inputs"):
         check = check_inputs(folder)
@@ -84,12 +90,15 @@ def build_profile(cfg: DictConfig) -> dict[str, Any]:
     models = {task: champion.record() for task, champion in champions.items()}
     models["titles"] = labeller_record
     output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".profile-", dir=output.parent) as spill:
-        spilled, totals = features_pass(job, Path(spill))
-        with atomic_output(output) as partial:
-            written, no_events = scores_pass(job, spilled, totals, output_schema(job, models), partial)
-            if written != len(ids):  # never drop a user
-                raise RuntimeError(f"{written} profile rows for {len(ids)} subscribers")
+    if engine == "spark":  # a folder of Parquet files, one block of user_ids each
+        written, no_events = spark_passes(job, cfg.spark, output_schema(job, models), output)
+    else:
+        with tempfile.TemporaryDirectory(prefix=".profile-", dir=output.parent) as spill:
+            spilled, totals = features_pass(job, Path(spill), con=configured_backend(cfg))
+            with atomic_output(output) as partial:
+                written, no_events = scores_pass(job, spilled, totals, output_schema(job, models), partial)
+    if written != len(ids):  # never drop a user
+        raise RuntimeError(f"{written} profile rows for {len(ids)} subscribers")
 
     counts = {
         "users_scored": written,
@@ -120,6 +129,17 @@ def _paths(cfg: DictConfig) -> tuple[Path, Path]:
     if cfg.get("output") in (None, ""):
         raise ConfigError("set output=<Parquet file to write>, e.g. output=reports/profile.parquet")
     return Path(str(cfg.input)).absolute(), Path(str(cfg.output)).absolute()
+
+
+def _engine(cfg: DictConfig) -> str:
+    """`engine`: local (DuckDB and pandas in this process) or spark (conf/spark); Spark must be runnable."""
+    engine = str(cfg.get("engine") or "local")
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {list(ENGINES)}, got '{engine}'")
+    if engine == "spark":
+        require_spark()
+    check_backend(str(cfg.features.get("backend") or "duckdb"))
+    return engine
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="profile")

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from src.config import compose
 from src.data.simulate import simulate
+from src.features.backends import spark_missing, spark_session
 from src.paths import PROJECT_ROOT
 
 TELCO = PROJECT_ROOT / "data/raw/ibm_telco_customer_churn/Telco-Customer-Churn.csv"
@@ -61,3 +62,14 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sim")
     simulate(compose(["simulate=tiny", f"paths.simulated_dir={out}"], config_name="simulation"))
     return out / "tiny"
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """ONE local SparkSession (conf/spark/local.yaml) for every Spark test; they skip without Java."""
+    reason = spark_missing()
+    if reason is not None:
+        pytest.skip(f"Spark tests skipped: {reason}")
+    session = spark_session(OmegaConf.to_container(compose([]).spark, resolve=True))
+    yield session
+    session.stop()

@@ -26,7 +26,9 @@ def _norm(name: str) -> str:
 def test_pyproject_pins_are_exact_and_match_the_lock():
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
     lock = _lock()
-    for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
+    extras = [pin for pins in project["optional-dependencies"].values() for pin in pins]
+    assert {"dev", "spark"} <= set(project["optional-dependencies"])
+    for requirement in project["dependencies"] + extras:
         match = re.fullmatch(r"([A-Za-z0-9_.\-]+)(\[[^\]]+\])?==([\w.]+)", requirement)
         assert match, f"{requirement} is not an exact pin"
         assert lock.get(_norm(match.group(1))) == match.group(3), f"{requirement} differs from the lock"

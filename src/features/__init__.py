@@ -1,1 +1,1 @@
-"""Feature pipelines: tabular preprocessing, text (jieba + TF-IDF), behaviour (Ibis on DuckDB)."""
+"""Feature pipelines: tabular preprocessing, text (jieba + TF-IDF), behaviour (Ibis on DuckDB or PySpark)."""

@@ -1,4 +1,5 @@
-"""Per-user behaviour features from the simulated warehouse tables: Ibis expressions executed on DuckDB.
+"""Per-user behaviour features from the simulated warehouse tables: Ibis expressions run on DuckDB or
+PySpark (src/features/backends.py), the same expressions on either.
 
 One row per subscriber, `user_id` first, then int64 counts and float64 values, sorted by user_id.
 Events are deduplicated (exact duplicate rows count once) and kept in the window
@@ -29,6 +30,7 @@ from src.data.errors import DataValidationError
 from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
 from src.features import behaviour_aggregates as agg
+from src.features.backends import connect
 from src.features.behaviour_spec import FeatureSpec, default_spec
 
 __all__ = [
@@ -87,19 +89,23 @@ def build_behaviour_features(
     title_labeller: TitleLabeller | None = None,
     *,
     user_range: tuple[int, int] | None = None,
+    con: ibis.BaseBackend | None = None,
 ) -> pd.DataFrame:
     """One row of behaviour features per subscriber in `tables_dir` (see the module docstring).
 
     `user_range` (first, last), inclusive, keeps only the subscribers with first <= user_id <= last
     and their events, so memory follows the range; their rows equal those of the full build (the
     window end is still resolved over every call). None builds every subscriber.
+    `con` is the Ibis backend to run on (e.g. `backends.connect("pyspark", cfg.spark)`), left open;
+    None runs on a private in-memory DuckDB.
     """
     tables_dir = Path(tables_dir)
     if user_range is not None:
         first, last = (int(x) for x in user_range)
         if first > last:
             raise ValueError(f"user_range {user_range}: first must be <= last")
-    con = _connect()
+    own = con is None
+    con = connect("duckdb") if con is None else con
     tables: _Tables | None = None
     try:
         raw = {name: _read(con, tables_dir, name) for name in INPUT_TABLES}
@@ -112,7 +118,7 @@ def build_behaviour_features(
         multi_use = {*MULTI_USE, "web_visits"} if title_labeller else set(MULTI_USE)
         tables = _Tables(raw, start, end, spec, multi_use)
         steps = _steps(tables, spec, end, title_labeller)
-        results: list[tuple[pd.DataFrame, dict[str, float]]] = []
+        results: list[tuple[pd.DataFrame, dict[str, float], set[str]]] = []
         for name, step in tqdm(steps, desc="behaviour features", unit="step", disable=None):
             began = time.perf_counter()
             expr, fill = step()
@@ -121,11 +127,12 @@ def build_behaviour_features(
                 "behaviour %-16s %7d users, %2d columns, %.2f s",
                 name, len(frame), frame.shape[1] - 1, time.perf_counter() - began,
             )  # fmt: skip
-            results.append((frame, fill))
+            results.append((frame, fill, _integer_columns(expr)))
     finally:
         if tables is not None:
             tables.release()
-        con.disconnect()
+        if own:
+            con.disconnect()
     return _assemble(results)
 
 
@@ -210,26 +217,31 @@ def _web(web_visits: ir.Table, spec: FeatureSpec, title_labeller: TitleLabeller 
     return agg.web_features(web_visits, spec, mapping)
 
 
-def _assemble(results: list[tuple[pd.DataFrame, dict[str, float]]]) -> pd.DataFrame:
+def _assemble(results: list[tuple[pd.DataFrame, dict[str, float], set[str]]]) -> pd.DataFrame:
     """Align every family on the subscribers' user_id, fill users without events, fix dtypes."""
-    base, _ = results[0]
+    base = results[0][0]
     if base[ID].duplicated().any():
         dup = base.loc[base[ID].duplicated(), ID].iloc[0]
         raise DataValidationError(f"user_id {dup} appears in several different rows", column=ID)
     ids = pd.Index(base[ID].astype("int64"), name=ID).sort_values()
     columns: dict[str, pd.Series] = {ID: pd.Series(ids, index=ids)}
-    for i, (frame, fill) in enumerate(results):
+    for i, (frame, fill, integers) in enumerate(results):
         aligned = frame.set_index(ID, verify_integrity=True).reindex(ids)
         for name in aligned.columns:
             values = aligned[name]
             if i > 0:  # event families: users without a row get the family's fill value
                 values = values.fillna(fill.get(name, 0))
-            columns[name] = _numeric(values, is_count=_is_integer(frame[name]))
+            columns[name] = _numeric(values, is_count=name in integers)
     return pd.DataFrame(columns).reset_index(drop=True)
 
 
-def _is_integer(series: pd.Series) -> bool:
-    return pd.api.types.is_integer_dtype(series) or pd.api.types.is_bool_dtype(series)
+def _integer_columns(expr: ir.Table) -> set[str]:
+    """Counts and flags by their Ibis type, not the dtype a backend hands pandas.
+
+    `count(where=...)` is 0 on DuckDB but NULL (so a float column) on Spark for a user none of whose
+    rows has a non-null condition; both become the family's fill value, 0.
+    """
+    return {name for name, dtype in expr.schema().items() if dtype.is_integer() or dtype.is_boolean()}
 
 
 def _numeric(values: pd.Series, is_count: bool) -> pd.Series:
@@ -238,13 +250,6 @@ def _numeric(values: pd.Series, is_count: bool) -> pd.Series:
     if is_count and not as_float.isna().any():
         return as_float.astype("int64")
     return as_float
-
-
-def _connect() -> ibis.BaseBackend:
-    """An in-memory DuckDB backend; tqdm reports progress, so DuckDB's own bar is turned off."""
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET enable_progress_bar = false")  # a session setting, not part of the features
-    return con
 
 
 def _read(con: ibis.BaseBackend, tables_dir: Path, name: str) -> ir.Table:

@@ -6,6 +6,7 @@ import hashlib
 import logging
 from pathlib import Path
 
+import ibis
 import pandas as pd
 
 from src.data.checksums import sha256_cached
@@ -37,11 +38,14 @@ def cached_behaviour_features(
     cache_dir: Path,
     title_labeller: TitleLabeller | None = None,
     labeller_key: str | None = None,
+    con: ibis.BaseBackend | None = None,
 ) -> tuple[pd.DataFrame, Path, bool]:
     """(features, cache file, hit): read `cache_dir/behaviour/<key>.parquet` or build and write it atomically.
 
     A labeller needs a `labeller_key` that changes whenever its labels can change (e.g. the run id
     or checksum of the topic model), else cached counts could come from another labeller.
+    `con` is the backend a miss is built on (`backends.configured_backend(cfg)`; None: DuckDB); the
+    features are the same on every backend, so it is not part of the key.
     """
     if title_labeller is not None and labeller_key is None:
         raise ValueError("pass labeller_key (e.g. the topic model's checksum) together with title_labeller")
@@ -49,7 +53,7 @@ def cached_behaviour_features(
     if path.is_file():
         log.info("behaviour features from cache %s", path)
         return pd.read_parquet(path), path, True
-    frame = build_behaviour_features(tables_dir, spec, title_labeller)
+    frame = build_behaviour_features(tables_dir, spec, title_labeller, con=con)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(path) as partial:  # readers see no file or the whole file
         frame.to_parquet(partial, index=False)

@@ -9,4 +9,5 @@ chunk        every profile column of one chunk but RFM
 rfm          the RFM columns of one chunk
 passes       pass 1 (features, spilled) and pass 2 (scores, appended) over the chunks
 output       the Parquet schema, the atomic write and the JSON sidecar
+spark_passes both passes with Spark (engine=spark): features on PySpark, scores by mapInPandas
 """

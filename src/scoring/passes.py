@@ -10,6 +10,7 @@ import logging
 import time
 from pathlib import Path
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -25,8 +26,11 @@ from src.scoring.rfm import read_bills, rfm_columns
 log = logging.getLogger(__name__)
 
 
-def features_pass(job: Job, spill: Path) -> tuple[list[Path], pd.Series]:
-    """Pass 1: each chunk's features to a Parquet file in `spill`; the population's content evidence sums."""
+def features_pass(job: Job, spill: Path, con: ibis.BaseBackend | None = None) -> tuple[list[Path], pd.Series]:
+    """Pass 1: each chunk's features to a Parquet file in `spill`; the population's content evidence sums.
+
+    `con` is the Ibis backend the features run on (None: DuckDB).
+    """
     spilled: list[Path] = []
     totals: pd.Series | None = None
     chunks = job.chunks
@@ -36,7 +40,7 @@ def features_pass(job: Job, spill: Path) -> tuple[list[Path], pd.Series]:
         began = time.perf_counter()
         with timed(job.timings, "features"):
             features = build_behaviour_features(
-                job.folder, job.settings.spec, job.labeller, user_range=(first, last)
+                job.folder, job.settings.spec, job.labeller, user_range=(first, last), con=con
             )
         if len(features) != expected:  # never lose a subscriber silently
             raise DataValidationError(

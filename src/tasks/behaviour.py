@@ -18,6 +18,7 @@ from src.data.population import verify_population
 from src.data.simulate import simulate
 from src.data.task_data import TaskData
 from src.errors import ConfigError
+from src.features.backends import configured_backend
 from src.features.behaviour import INPUT_TABLES
 from src.features.behaviour_cache import cached_behaviour_features
 from src.features.behaviour_spec import FeatureSpec
@@ -63,7 +64,7 @@ def behaviour_inputs(cfg: DictConfig) -> BehaviourInputs:
     spec = FeatureSpec.from_config(cfg.features.pipeline)
     labeller = title_labeller(cfg)
     frame, _path, hit = cached_behaviour_features(
-        folder, spec, Path(cfg.features.cache_dir), labeller.label, labeller.key
+        folder, spec, Path(cfg.features.cache_dir), labeller.label, labeller.key, con=configured_backend(cfg)
     )
     log.info("behaviour features: %d users x %d columns (%s)", *frame.shape, "cache hit" if hit else "built")
     return BehaviourInputs(frame, folder, labeller.lineage)
