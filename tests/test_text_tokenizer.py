@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pickle
 import subprocess
 import sys
@@ -106,13 +108,16 @@ def test_cache_hit_skips_jieba(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     corpus = [f"{t}{c}" for c in "甲乙丙丁戊" for t in TEXTS]  # 15 distinct texts
     tok = JiebaTokenizer(cache_dir=str(tmp_path), cache_min_texts=10)
     first = tok.transform(corpus)
-    assert calls["n"] == len(corpus) and not tok.cache_hit_
-    assert len(list((tmp_path / "tokens").glob("*.pkl"))) == 1
+    assert calls["n"] == len(corpus)
+    files = list((tmp_path / "tokens").glob("*"))
+    assert [f.suffix for f in files] == [".json"]  # a format that cannot run code
+    assert json.loads(files[0].read_text(encoding="utf-8")) == first
 
     JiebaTokenizer.clear_memo()  # as in a new process: only the disk cache is left
     again = clone(tok)
     assert again.transform(corpus) == first
-    assert again.cache_hit_ and calls["n"] == len(corpus)
+    assert calls["n"] == len(corpus)  # served from the disk cache
+    assert not any(name.endswith("_") for name in vars(again))  # transform stores nothing fitted
 
     subset = corpus[:3]  # below cache_min_texts, served by the in-process memo
     assert again.transform(subset) == first[:3]

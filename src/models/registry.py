@@ -22,6 +22,7 @@ MODEL_REQUIREMENTS = (
     "scipy",
     "cloudpickle",
     "jieba",
+    "emoji",
     "omegaconf",
 )
 

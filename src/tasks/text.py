@@ -20,7 +20,10 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from tqdm import tqdm
 
+from src.features.negation import negation_mask
 from src.features.text import dictionary_checksums
+from src.models.bootstrap import mean_interval
+from src.models.challenge import score_challenge
 from src.models.evaluate import Split
 from src.tasks.base import TaskData
 
@@ -103,3 +106,41 @@ def category_accuracy(
     predicted = pd.Series(pipeline.predict(X)).map(mapping)
     truth = y.reset_index(drop=True).map(mapping)
     metrics["test_category_accuracy"] = float((predicted == truth).mean())
+
+
+def log_challenge_scores(
+    cfg: DictConfig, data: TaskData, pipeline: Pipeline, metrics: dict[str, float], **_: Any
+) -> None:
+    """Spam: false-positive rate and spam recall on the generated challenge set (evaluation only)."""
+    import mlflow
+
+    scores, table = score_challenge(
+        pipeline,
+        data.positive_label,
+        n_boot=int(cfg.evaluation.n_bootstrap),
+        level=float(cfg.evaluation.ci_level),
+    )
+    metrics.update(scores)
+    mlflow.log_table(table, "challenge/families.json")
+
+
+def log_negation_subset(
+    cfg: DictConfig, data: TaskData, split: Split, pipeline: Pipeline, metrics: dict[str, float], **_: Any
+) -> None:
+    """Satisfaction: test accuracy on the reviews with 不/没/别/无 before an adjective."""
+    X, y = data.X.iloc[split.test], data.y.iloc[split.test].to_numpy()
+    mask = negation_mask(X["text"].tolist())
+    metrics["test_negation_n"] = float(mask.sum())
+    if not mask.any():
+        return
+    correct = (np.asarray(pipeline.predict(X.loc[mask])) == y[mask]).astype(float)
+    low, high = mean_interval(
+        correct, int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed)
+    )
+    metrics.update(
+        {
+            "test_negation_accuracy": float(correct.mean()),
+            "test_negation_accuracy_lo": low,
+            "test_negation_accuracy_hi": high,
+        }
+    )
