@@ -16,7 +16,7 @@ import pandas as pd
 
 from src.data.sms_fields import Template, generate
 
-AUGMENT_PER_TEMPLATE = 60
+AUGMENT_PER_TEMPLATE = 300
 
 
 def _ham(family: str, signatures: tuple[str, ...], *texts: str) -> list[Template]:

@@ -75,6 +75,7 @@ _NUMBER = re.compile(r"(?<![a-z0-9])[0-9x]+(?:[.,:/\-][0-9x]+)*(?![a-z0-9])")
 _SPACES = re.compile(r"\s+")
 _CONTENT = re.compile(r"[^\W\d_]")  # any letter (CJK or Latin)
 _PUNCT_ONLY = re.compile(r"^[\W_]+$")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 @lru_cache(maxsize=1)
@@ -135,6 +136,11 @@ def normalize_text(text: Any) -> str:
             break
         text = out
     return text
+
+
+def strip_punctuation(normalized: str) -> str:
+    """A normalised text without punctuation, symbols or spaces (placeholders kept, as words)."""
+    return _NOT_WORD.sub("", normalized)
 
 
 def has_content(normalized: str) -> bool:
@@ -229,17 +235,24 @@ class TextNormalizer(_TextColumnTransformer):
     """Raw texts (DataFrame `text` column, Series or list) -> list of normalised strings.
 
     Texts are cut to `max_chars` first and, with `drop_signature`, lose their `【signature】`
-    (see `prepare_texts`). Missing texts (None/NaN) become '' with a logged warning, so a batch
+    (see `prepare_texts`); `strip_punct` removes punctuation, symbols and spaces after
+    normalisation (the SMS corpus's normal class had them stripped upstream, so they would
+    teach "punctuation means spam"). Missing texts (None/NaN) become '' with a logged warning, so a batch
     scores instead of failing; loaders quarantine them before training. Nothing is stored on the
     transformer by `transform`: its counts are logged.
     """
 
     def __init__(
-        self, column: str = TEXT_COLUMN, max_chars: int | None = None, drop_signature: bool = False
+        self,
+        column: str = TEXT_COLUMN,
+        max_chars: int | None = None,
+        drop_signature: bool = False,
+        strip_punct: bool = False,
     ) -> None:
         self.column = column
         self.max_chars = max_chars
         self.drop_signature = drop_signature
+        self.strip_punct = strip_punct
 
     def fit(self, X: Any, y: Any = None) -> TextNormalizer:
         """Nothing to learn."""
@@ -252,6 +265,8 @@ class TextNormalizer(_TextColumnTransformer):
         if n_missing:
             log.warning("%d missing text(s) (None/NaN) scored as empty texts", n_missing)
         texts, _ = prepare_texts(raw, self.column, self.max_chars, bool(self.drop_signature))
+        if self.strip_punct:
+            return [strip_punctuation(normalize_text(t)) for t in texts]
         return [normalize_text(t) for t in texts]
 
     def __sklearn_tags__(self):
@@ -308,6 +323,12 @@ def user_cache_dir() -> Path:
 
 
 _JIEBA_POOL: dict[tuple[str, str], Any] = {}
+
+
+@lru_cache(maxsize=8)
+def _stopwords_of(path: str, sha256: str) -> frozenset[str]:
+    """Stop words of a file, memoised on its path and checksum."""
+    return read_stopwords(path)
 
 
 def private_jieba(user_dict: Path | None) -> Any:
@@ -424,6 +445,7 @@ class JiebaTokenizer(_TextColumnTransformer):
         max_chars: int | None = None,
         drop_signature: bool = False,
         negation_scope: int = 0,
+        strip_punct: bool = False,
         column: str = TEXT_COLUMN,
     ) -> None:
         self.hmm = hmm
@@ -437,6 +459,7 @@ class JiebaTokenizer(_TextColumnTransformer):
         self.max_chars = max_chars
         self.drop_signature = drop_signature
         self.negation_scope = negation_scope
+        self.strip_punct = strip_punct
         self.column = column
 
     # --- jieba instance, built on first use -------------------------------------------------
@@ -444,26 +467,16 @@ class JiebaTokenizer(_TextColumnTransformer):
         return Path(self.cache_dir) if self.cache_dir else user_cache_dir()
 
     def _jieba(self) -> Any:
-        tokenizer = self.__dict__.get("_jieba_instance")
-        if tokenizer is None:
-            tokenizer = private_jieba(_resolve_resource(self.user_dict, DEFAULT_USER_DICT))
-            self.__dict__["_jieba_instance"] = tokenizer
-        return tokenizer
+        """The shared private jieba instance of this dictionary (module pool; nothing stored on self)."""
+        return private_jieba(_resolve_resource(self.user_dict, DEFAULT_USER_DICT))
 
     def _stopword_set(self) -> frozenset[str]:
-        words = self.__dict__.get("_stopword_cache")
-        if words is None:
-            path = _resolve_resource(self.stopwords, DEFAULT_STOPWORDS)
-            words = read_stopwords(path) if path else frozenset()
-            self.__dict__["_stopword_cache"] = words
-        return words
+        path = _resolve_resource(self.stopwords, DEFAULT_STOPWORDS)
+        return _stopwords_of(str(path), file_sha256(path)) if path else frozenset()
 
     def __getstate__(self) -> dict:
-        """Drop the jieba instance and caches: they are rebuilt on first use after unpickling."""
-        state = super().__getstate__()
-        state = dict(state)
-        state.pop("_jieba_instance", None)
-        state.pop("_stopword_cache", None)
+        """The parameters and fitted attributes only (the loaded flag is set again on unpickling)."""
+        state = dict(super().__getstate__())
         state.pop("_loaded", None)
         return state
 
@@ -484,6 +497,7 @@ class JiebaTokenizer(_TextColumnTransformer):
             "normalize": bool(self.normalize),
             "drop_punct": bool(self.drop_punct),
             "negation_scope": int(self.negation_scope),
+            "strip_punct": bool(self.strip_punct),
             "dictionaries": dictionary_checksums(self.user_dict, self.stopwords),
         }
 
@@ -519,6 +533,8 @@ class JiebaTokenizer(_TextColumnTransformer):
     def _prepare(self, X: Any) -> list[str]:
         if self.normalize:
             texts, _ = prepare_texts(X, self.column, self.max_chars, bool(self.drop_signature))
+            if self.strip_punct:
+                return [strip_punctuation(normalize_text(t)) for t in texts]
             return [normalize_text(t) for t in texts]
         return ["" if _is_missing(t) else str(t) for t in as_text_list(X, self.column)]
 
@@ -594,13 +610,14 @@ def make_text_features(
     max_chars: int | None = None,
     drop_signature: bool = False,
     negation_scope: int = 0,
+    strip_punct: bool = False,
     column: str = TEXT_COLUMN,
 ) -> Pipeline:
     """Raw texts -> sparse TF-IDF of jieba words (n-grams) plus character n-grams.
 
     `max_chars` cuts every text as the loaders do in training; `drop_signature` takes the
-    `【signature】` out of the body; `negation_scope` > 0 adds `不_<word>` tokens for the words
-    that follow a negator (see `JiebaTokenizer`).
+    `【signature】` out of the body; `strip_punct` removes punctuation, symbols and spaces;
+    `negation_scope` > 0 adds `不_<word>` tokens for the words that follow a negator.
     """
     words = Pipeline(
         [
@@ -646,5 +663,7 @@ def make_text_features(
             dtype=np.float32,
         )
         branches.append(("chars", chars))
-    normalizer = TextNormalizer(column=column, max_chars=max_chars, drop_signature=drop_signature)
+    normalizer = TextNormalizer(
+        column=column, max_chars=max_chars, drop_signature=drop_signature, strip_punct=strip_punct
+    )
     return Pipeline([("normalize", normalizer), ("union", FeatureUnion(branches))])

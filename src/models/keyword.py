@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from src.features.text import (
     TEXT_COLUMN,
@@ -100,6 +100,7 @@ class KeywordMatcher(ClassifierMixin, BaseEstimator):
         use_cache: bool = True,
         max_chars: int | None = None,
         drop_signature: bool = False,
+        strip_punct: bool = False,
         column: str = TEXT_COLUMN,
     ) -> None:
         self.method = method
@@ -115,6 +116,7 @@ class KeywordMatcher(ClassifierMixin, BaseEstimator):
         self.use_cache = use_cache
         self.max_chars = max_chars
         self.drop_signature = drop_signature
+        self.strip_punct = strip_punct
         self.column = column
 
     def _tokenizer(self) -> JiebaTokenizer:
@@ -126,6 +128,7 @@ class KeywordMatcher(ClassifierMixin, BaseEstimator):
             use_cache=self.use_cache,
             max_chars=self.max_chars,
             drop_signature=self.drop_signature,
+            strip_punct=self.strip_punct,
             column=self.column,
         )
 
@@ -148,7 +151,7 @@ class KeywordMatcher(ClassifierMixin, BaseEstimator):
             raise ValueError(f"weighting must be one of {WEIGHTINGS}, got '{self.weighting}'")
         if int(self.top_k) < 1:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
-        y = pd.Series(np.asarray(y, dtype=object) if not isinstance(y, pd.Series) else y.to_numpy(object))
+        y = pd.Series(column_or_1d(y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y), warn=True))
         if y.isna().any():
             raise ValueError(f"y has {int(y.isna().sum())} missing label(s); quarantine them before fitting")
         check_classification_targets(y.to_numpy())
@@ -219,8 +222,11 @@ class KeywordMatcher(ClassifierMixin, BaseEstimator):
         self.vocabulary_ = vocabulary
         self.weights_ = sp.csr_matrix(
             (
-                table["weight"].to_numpy(),
-                (table["keyword"].map(vocabulary).to_numpy(), table["class"].map(class_index).to_numpy()),
+                table["weight"].to_numpy(dtype=np.float64),
+                (
+                    table["keyword"].map(vocabulary).to_numpy(dtype=np.int64),
+                    table["class"].map(class_index).to_numpy(dtype=np.int64),
+                ),
             ),
             shape=(len(vocabulary), len(self.classes_)),
         )
