@@ -117,6 +117,7 @@ def spam_store(tmp_path_factory):
                 f"data.files.sms.path={sample}",
                 "data.files.sms.sha256=null",
                 "evaluation.n_bootstrap=100",
+                "data.augment.per_template=20",
             ]
         )
 
@@ -131,6 +132,8 @@ def test_spam_runs_log_baseline_keywords_and_dictionary_checksums(spam_store) ->
         assert metrics[model]["baseline_accuracy"] == 0.92
         assert metrics[model]["delta_vs_baseline"] == pytest.approx(metrics[model]["test_accuracy"] - 0.92)
         assert {"test_f1_positive", "test_pr_auc", "test_majority_accuracy"} <= set(metrics[model])
+        challenge = {"challenge_false_positive_rate", "challenge_spam_recall", "challenge_spam_recall_lo"}
+        assert challenge <= set(metrics[model])
     assert metrics["svm"]["test_f1_positive"] > 0.8  # 3,000 SMS are enough to learn spam
     experiment = mlflow.get_experiment_by_name("profiling-spam")
     runs = mlflow.search_runs([experiment.experiment_id])
