@@ -63,7 +63,7 @@ _ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
 _PLACEHOLDER = re.compile(r"\b(?:NUM|URL|PHONE|EMOJI)\b")
 _URL = re.compile(
     r"(?:https?://|www\.)[a-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+"
-    r"|(?<![a-z0-9.])[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|cn|net|org|cc|me|io|info|html?)"
+    r"|(?<![a-z0-9.])[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|cn|net|org|cc|me|io|info|top|vip|xyz|shop|club|site|online|ltd|link|html?)"
     r"(?:/[a-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*)?(?![a-z0-9])"
 )
 _PHONE = re.compile(
