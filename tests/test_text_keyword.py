@@ -61,14 +61,15 @@ def test_predict_list_series_frame(matcher: KeywordMatcher) -> None:
     assert matcher.predict(texts).tolist() == expected
     assert matcher.predict(pd.Series(texts)).tolist() == expected
     assert matcher.predict(pd.DataFrame({"text": texts})).tolist() == expected
-    assert matcher.n_no_match_ == 0
+    assert matcher.match_counts(texts)["n_no_match"] == 0
 
 
 def test_no_match_falls_back_to_majority(matcher: KeywordMatcher) -> None:
     pred = matcher.predict(["今天天气不错", "", None])
     # flow and broadband both have 3 training texts: the alphabetically first wins the tie
     assert pred.tolist() == ["broadband"] * 3
-    assert matcher.n_no_match_ == 3
+    assert matcher.match_counts(["今天天气不错", "", None])["n_no_match"] == 3
+    assert "n_no_match_" not in vars(matcher)  # predict stores no diagnostics
     proba = matcher.predict_proba(["今天天气不错"])
     np.testing.assert_allclose(proba[0], matcher.prior_)
 
@@ -83,7 +84,7 @@ def test_tie_rule_prefers_frequent_then_alphabetical(tmp_path: Path) -> None:
     kw = {c: km.keywords_[c][0][0] for c in "abc"}
     assert km.predict([kw["a"] + kw["c"]]).tolist() == ["a"]  # a (2 texts) beats c (1 text)
     assert km.predict([kw["a"] + kw["b"]]).tolist() == ["b"]  # b (3 texts) beats a
-    assert km.n_ties_ == 1
+    assert km.match_counts([kw["a"] + kw["b"], kw["a"]])["n_ties"] == 1
 
 
 def test_predict_proba_rows_sum_to_one(matcher: KeywordMatcher) -> None:

@@ -24,7 +24,7 @@ def _accounted(data) -> None:
 
 
 def test_sms_spam_real_file() -> None:
-    data = loaders.load_sms_spam(_cfg("sms_spam"))
+    data = loaders.load_sms_spam(_cfg("sms_spam", "data.augment.enabled=false"))
     _accounted(data)
     assert data.extras["n_raw_rows"] == 50_000
     assert data.quarantine["duplicate"] == 72  # DATASETS.md: 72 surplus rows, no conflicts
@@ -134,7 +134,7 @@ def test_bad_texts_are_quarantined_with_counts(tmp_path: Path) -> None:
         *GOOD,
         ["1", ""],
         ["0", "   \u3000 "],
-        ["1", "😀😀👍"],
+        ["1", "★☆"],  # symbols only (emoji now read as their names, so they are content)
         ["0", "\\ue310\\ue310"],
         ["1", "12345678"],
         ["0", "？？！！"],
@@ -173,7 +173,7 @@ def test_checksum_mismatch_names_the_file(tmp_path: Path) -> None:
 def test_headerless_spam_format_and_bom(tmp_path: Path) -> None:
     path = tmp_path / "sms.csv"
     path.write_bytes("\ufeff0,今晚一起吃饭\r\n1,回复xxx领取话费\r\n0,好的\r\n".encode())
-    cfg = _cfg("sms_spam")
+    cfg = _cfg("sms_spam", "data.augment.enabled=false")
     cfg.data.files = {"sms": {"path": str(path), "sha256": None}}
     data = loaders.load_sms_spam(cfg)
     assert data.y.tolist() == ["ham", "spam", "ham"]

@@ -30,7 +30,7 @@ FULL_WIDTH = {chr(c) for c in range(0xFF01, 0xFF5F)} | {"\u3000"}
         ("xbox box tx", "xbox box tx"),
         ("4G流量 iPhone6 mp3", "4g流量 iphone6 mp3"),
         ("春装到店啦\\ue310 \\\\ue310", "春装到店啦 EMOJI EMOJI"),
-        ("好评😀👍", "好评 EMOJI EMOJI"),
+        ("好评😀👍", "好评 嘿嘿 拇指向上"),
         ("a\tb\r\nc\x00d\u200be\ufeff", "a b cde"),
         ("  前后空白  ", "前后空白"),
         ("٣٤٥元", "NUM 元"),
@@ -50,7 +50,7 @@ def test_missing_is_empty(missing: object) -> None:
     ("raw", "content"),
     [
         ("12345", False),
-        ("😀😀", False),
+        ("😀😀", True),  # emoji read as their names
         ("\\ue310\\ue310", False),
         ("？？？", False),
         ("", False),
@@ -94,12 +94,14 @@ def test_digit_runs_have_no_content(raw: str) -> None:
     assert not has_content(normalize_text(raw))
 
 
-def test_transformer_accepts_frame_series_list_and_counts_missing() -> None:
+def test_transformer_accepts_frame_series_list_and_logs_missing(caplog: pytest.LogCaptureFixture) -> None:
     frame = pd.DataFrame({"text": ["ＡＢ", None, "流量xx"]})
     normalizer = TextNormalizer().fit(frame)
     expected = ["ab", "", "流量 NUM"]
-    assert normalizer.transform(frame) == expected
-    assert normalizer.n_missing_ == 1
+    with caplog.at_level("WARNING"):
+        assert normalizer.transform(frame) == expected
+    assert "1 missing text" in caplog.text
+    assert not any(name.endswith("_") for name in vars(normalizer))  # transform stores nothing
     assert normalizer.transform(frame["text"]) == expected
     assert normalizer.transform(list(frame["text"])) == expected
     with pytest.raises(ValueError, match="text"):

@@ -117,6 +117,7 @@ def spam_store(tmp_path_factory):
                 f"data.files.sms.path={sample}",
                 "data.files.sms.sha256=null",
                 "evaluation.n_bootstrap=100",
+                "data.augment.per_template=20",
             ]
         )
 
@@ -131,6 +132,8 @@ def test_spam_runs_log_baseline_keywords_and_dictionary_checksums(spam_store) ->
         assert metrics[model]["baseline_accuracy"] == 0.92
         assert metrics[model]["delta_vs_baseline"] == pytest.approx(metrics[model]["test_accuracy"] - 0.92)
         assert {"test_f1_positive", "test_pr_auc", "test_majority_accuracy"} <= set(metrics[model])
+        challenge = {"challenge_false_positive_rate", "challenge_spam_recall", "challenge_spam_recall_lo"}
+        assert challenge <= set(metrics[model])
     assert metrics["svm"]["test_f1_positive"] > 0.8  # 3,000 SMS are enough to learn spam
     experiment = mlflow.get_experiment_by_name("profiling-spam")
     runs = mlflow.search_runs([experiment.experiment_id])
@@ -166,8 +169,12 @@ def test_spam_champion_predicts_raw_strings_in_a_fresh_process(spam_store, tmp_p
     )
     assert done.returncode == 0, done.stderr[-2000:]
     scores = pd.read_json(target)
-    assert list(scores.columns) == ["prediction", "proba_ham", "proba_spam"]
-    assert set(scores["prediction"]) <= {"ham", "spam"} and len(scores) == 4
+    assert list(scores.columns) == ["prediction", "proba_ham", "proba_spam", "no_text", "truncated"]
+    assert len(scores) == 4 and scores["no_text"].tolist()[2] is True  # the empty text: flagged, not guessed
+    assert (
+        scores.loc[2, "prediction"] == "no_text" and scores.loc[2, ["proba_ham", "proba_spam"]].isna().all()
+    )
+    assert set(scores.loc[[0, 1, 3], "prediction"]) <= {"ham", "spam"}
     local = mlflow.pyfunc.load_model(f"runs:/{champion.run_id}/model")
     expected = local.predict(
         pd.DataFrame({"text": ["恭喜您中奖了，请点击链接领取奖品", "晚上一起吃饭吗", "", "🙂🙂"]})

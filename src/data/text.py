@@ -23,6 +23,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from src.data.checksums import verify_sha256
 from src.data.errors import DataValidationError
+from src.data.sms_transactional import AUGMENT_PER_TEMPLATE, augmentation_frame
+from src.data.splits import make_split
 from src.data.task_data import TaskData
 from src.features.text import has_content, normalize_text
 
@@ -260,9 +262,51 @@ def _sources(spec: DictConfig) -> dict[str, Path]:
 
 
 def load_sms_spam(cfg: DictConfig) -> TaskData:
-    """chinese_sms_spam_50k: SMS -> spam/ham (digits masked as `x`, 72 surplus duplicates)."""
+    """chinese_sms_spam_50k: SMS -> spam/ham (digits masked as `x`, 72 surplus duplicates).
+
+    With `data.augment.enabled`, seeded messages of `src.data.sms_transactional` join the
+    training split only: the corpus is split exactly as the harness would split it (same seed
+    and sizes) and the split is returned fixed, so validation and test stay pure corpus.
+    """
     cleaned, paths = _csv_task(cfg, shuffle=bool(cfg.data.get("shuffle", False)))
-    return _build_task_data(cleaned, paths, cfg.data)
+    data = _build_task_data(cleaned, paths, cfg.data)
+    augment = cfg.data.get("augment") or {}
+    if not augment.get("enabled", False):
+        return data
+    return with_training_augmentation(data, cfg, int(augment.get("per_template", AUGMENT_PER_TEMPLATE)))
+
+
+def with_training_augmentation(data: TaskData, cfg: DictConfig, per_template: int) -> TaskData:
+    """The corpus plus augmentation rows fixed to the training split (validation and test untouched)."""
+    evaluation = cfg.evaluation
+    split = make_split(data.y, int(cfg.seed), float(evaluation.val_size), float(evaluation.test_size))
+    labels = pd.Series("train", index=range(len(data.y)), dtype="object")
+    labels.iloc[split.val] = "val"
+    labels.iloc[split.test] = "test"
+    extra = augmentation_frame(int(cfg.seed), per_template)
+    extra = extra.loc[~extra["text"].isin(set(data.X["text"]))]  # never a copy of a corpus text
+    n = len(extra)
+    X = pd.concat([data.X, pd.DataFrame({"text": extra["text"].astype("str")})], ignore_index=True)
+    y = pd.concat([data.y, extra["label"].astype("str").rename(data.y.name)], ignore_index=True)
+    extras = dict(data.extras)
+    extras["source"] = pd.concat([data.extras["source"], pd.Series(["augmentation"] * n, dtype="str")])
+    extras["source"] = extras["source"].reset_index(drop=True)
+    extras["line"] = pd.concat([data.extras["line"], pd.Series(np.arange(1, n + 1), dtype="int64")])
+    extras["line"] = extras["line"].reset_index(drop=True)
+    extras["n_augmented"] = n
+    log.info("training augmentation: %d generated message(s) %s", n, extra["label"].value_counts().to_dict())
+    return TaskData(
+        X=X,
+        y=y,
+        input_files=data.input_files,
+        split=pd.concat([labels, pd.Series(["train"] * n, dtype="object")], ignore_index=True).rename(
+            "split"
+        ),
+        positive_label=data.positive_label,
+        quarantine=data.quarantine,
+        quarantined=data.quarantined,
+        extras=extras,
+    )
 
 
 def load_smp2017(cfg: DictConfig) -> TaskData:

@@ -3,15 +3,22 @@
 Normalisation rules (`normalize_text`), in order:
 1. literal escapes such as `\\ue310` (emoji written as text in the SMS corpus) are decoded when they
    name a non-ASCII code point (ASCII escapes stay as written, so the result is idempotent);
+   Unicode emoji become their Chinese CLDR names from the `emoji` package (👍 -> 拇指向上,
+   😡 -> 怒火中烧), so sentiment carried by an emoji survives;
 2. NFKC: full-width letters, digits and punctuation become half-width, the ideographic space a space;
    any Unicode decimal digit becomes its ASCII digit;
 3. control and format characters (Cc, Cf, surrogates, variation selectors) are removed, whitespace
-   runs become one space; symbols and emoji (Unicode So, private-use code points such as the
-   SoftBank emoji `\\ue310`) become the placeholder ` EMOJI `;
+   runs become one space; the remaining symbols (Unicode So, private-use code points such as the
+   SoftBank emoji `\\ue310`, which have no name) become the placeholder ` EMOJI `;
 4. Latin letters are lower-cased, placeholders excepted;
 5. URLs -> ` URL `, phone numbers (mobile, landline, 400/800, also when masked as `x`) -> ` PHONE `,
    other runs of digits and masked `x` digits (with `.,:/-` inside) -> ` NUM `. Digits glued to
    Latin letters (`4g`, `mp3`, `iphone6`) are kept: they name products, not quantities.
+
+Before normalisation (`prepare_texts`), a raw text is cut to `max_chars` characters (the same limit
+as the loaders apply in training; cuts are counted and logged) and its sender signature (`【…】` at
+the start or end, see `split_signature`) is taken out of the body: a registered signature names the
+sender, not what the message is about.
 """
 
 from __future__ import annotations
@@ -20,7 +27,6 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import re
 import struct
 import sys
@@ -31,6 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
+import emoji
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -38,7 +45,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from src.data.checksums import sha256_file
-from src.paths import CACHE_DIR
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +53,17 @@ DEFAULT_USER_DICT: Path = RESOURCES_DIR / "telecom_userdict.txt"
 DEFAULT_STOPWORDS: Path = RESOURCES_DIR / "stopwords_zh.txt"
 PLACEHOLDERS: tuple[str, ...] = ("NUM", "URL", "PHONE", "EMOJI")
 TEXT_COLUMN = "text"
-_TOKEN_CACHE_VERSION = 1
+_TOKEN_CACHE_VERSION = 2
+TOKEN_CACHE_ENV = "TELECOM_PROFILING_TOKEN_CACHE"  # "1" turns the disk cache on in a loaded model
+TOKEN_CACHE_MAX_FILES = 32  # the per-user token cache keeps the newest files only
+_MEMO_MAX_TEXTS = 1_000_000  # the in-process memo is cleared beyond this many texts
+_SIGNATURE = re.compile(r"^\s*[【〖]([^【】〖〗]{1,24})[】〗]|[【〖]([^【】〖〗]{1,24})[】〗]\s*$")
 
 _ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
 _PLACEHOLDER = re.compile(r"\b(?:NUM|URL|PHONE|EMOJI)\b")
 _URL = re.compile(
     r"(?:https?://|www\.)[a-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+"
-    r"|(?<![a-z0-9.])[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|cn|net|org|cc|me|io|info|html?)"
+    r"|(?<![a-z0-9.])[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|cn|net|org|cc|me|io|info|top|vip|xyz|shop|club|site|online|ltd|link|html?)"
     r"(?:/[a-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*)?(?![a-z0-9])"
 )
 _PHONE = re.compile(
@@ -65,6 +75,7 @@ _NUMBER = re.compile(r"(?<![a-z0-9])[0-9x]+(?:[.,:/\-][0-9x]+)*(?![a-z0-9])")
 _SPACES = re.compile(r"\s+")
 _CONTENT = re.compile(r"[^\W\d_]")  # any letter (CJK or Latin)
 _PUNCT_ONLY = re.compile(r"^[\W_]+$")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 @lru_cache(maxsize=1)
@@ -103,6 +114,7 @@ def _lower_keep_placeholders(text: str) -> str:
 
 def _normalize_once(text: str) -> str:
     text = _ESCAPE.sub(_decode_escape, text)
+    text = emoji.demojize(text, language="zh", delimiters=(" ", " "))
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_char_table())
     text = _lower_keep_placeholders(text)
@@ -126,9 +138,60 @@ def normalize_text(text: Any) -> str:
     return text
 
 
+def strip_punctuation(normalized: str) -> str:
+    """A normalised text without punctuation, symbols or spaces (placeholders kept, as words)."""
+    return _NOT_WORD.sub("", normalized)
+
+
 def has_content(normalized: str) -> bool:
     """True if a normalised text has a letter besides the placeholder tokens."""
     return bool(_CONTENT.search(_PLACEHOLDER.sub(" ", normalized)))
+
+
+def split_signature(text: str) -> tuple[str, str]:
+    """(normalised signature or '', body without it): `【顺丰速运】取件码…` -> ('顺丰速运', '取件码…')."""
+    signatures = []
+
+    def take(match: re.Match[str]) -> str:
+        signatures.append(match.group(1) or match.group(2))
+        return " "
+
+    body = text
+    for _ in range(2):  # a signature at the start and one at the end
+        body = _SIGNATURE.sub(take, body, count=1)
+    signature = " ".join(unicodedata.normalize("NFKC", s).strip().lower() for s in signatures)
+    return signature, body.strip()
+
+
+def prepare_texts(
+    X: Any, column: str = TEXT_COLUMN, max_chars: int | None = None, drop_signature: bool = False
+) -> tuple[list[str], int]:
+    """(raw texts as strings, number cut to `max_chars`): missing -> '', signature taken out if asked."""
+    texts = ["" if _is_missing(t) else str(t) for t in as_text_list(X, column)]
+    truncated = 0
+    if max_chars is not None:
+        limit = int(max_chars)
+        truncated = sum(len(t) > limit for t in texts)
+        if truncated:
+            texts = [t[:limit] for t in texts]
+            log.warning("%d text(s) longer than %d characters truncated", truncated, limit)
+    if drop_signature:
+        texts = [split_signature(t)[1] for t in texts]
+    return texts, truncated
+
+
+def no_text_mask(X: Any, column: str = TEXT_COLUMN) -> np.ndarray:
+    """True where a text is missing, empty, or has no letter after normalisation (digits, symbols only)."""
+    texts = as_text_list(X, column)
+    return np.asarray([not has_content(normalize_text(t)) for t in texts], dtype=bool)
+
+
+def truncated_mask(X: Any, max_chars: int | None, column: str = TEXT_COLUMN) -> np.ndarray:
+    """True where a text is longer than `max_chars` (so the model only read its first `max_chars`)."""
+    texts = as_text_list(X, column)
+    if max_chars is None:
+        return np.zeros(len(texts), dtype=bool)
+    return np.asarray([not _is_missing(t) and len(str(t)) > int(max_chars) for t in texts], dtype=bool)
 
 
 def as_text_list(X: Any, column: str = TEXT_COLUMN) -> list[Any]:
@@ -152,7 +215,7 @@ def _is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
-class _TextColumnTransformer(BaseEstimator, TransformerMixin):
+class _TextColumnTransformer(TransformerMixin, BaseEstimator):
     """Shared by the text transformers: raw strings in, one `column` out."""
 
     column: str
@@ -171,25 +234,45 @@ class _TextColumnTransformer(BaseEstimator, TransformerMixin):
 class TextNormalizer(_TextColumnTransformer):
     """Raw texts (DataFrame `text` column, Series or list) -> list of normalised strings.
 
-    Missing texts (None/NaN) become '' and are counted in `n_missing_` with a warning, so a batch
-    scores instead of failing; loaders quarantine them before training.
+    Texts are cut to `max_chars` first and, with `drop_signature`, lose their `【signature】`
+    (see `prepare_texts`); `strip_punct` removes punctuation, symbols and spaces after
+    normalisation (the SMS corpus's normal class had them stripped upstream, so they would
+    teach "punctuation means spam"). Missing texts (None/NaN) become '' with a logged warning, so a batch
+    scores instead of failing; loaders quarantine them before training. Nothing is stored on the
+    transformer by `transform`: its counts are logged.
     """
 
-    def __init__(self, column: str = TEXT_COLUMN) -> None:
+    def __init__(
+        self,
+        column: str = TEXT_COLUMN,
+        max_chars: int | None = None,
+        drop_signature: bool = False,
+        strip_punct: bool = False,
+    ) -> None:
         self.column = column
+        self.max_chars = max_chars
+        self.drop_signature = drop_signature
+        self.strip_punct = strip_punct
 
     def fit(self, X: Any, y: Any = None) -> TextNormalizer:
         """Nothing to learn."""
-        self.n_missing_ = 0
         return self
 
     def transform(self, X: Any) -> list[str]:
         """Normalise every text."""
-        texts = as_text_list(X, self.column)
-        self.n_missing_ = sum(_is_missing(t) for t in texts)
-        if self.n_missing_:
-            log.warning("%d missing text(s) (None/NaN) scored as empty texts", self.n_missing_)
+        raw = as_text_list(X, self.column)
+        n_missing = sum(_is_missing(t) for t in raw)
+        if n_missing:
+            log.warning("%d missing text(s) (None/NaN) scored as empty texts", n_missing)
+        texts, _ = prepare_texts(raw, self.column, self.max_chars, bool(self.drop_signature))
+        if self.strip_punct:
+            return [strip_punctuation(normalize_text(t)) for t in texts]
         return [normalize_text(t) for t in texts]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
 
 
 def file_sha256(path: str | Path) -> str:
@@ -233,12 +316,23 @@ def read_stopwords(path: str | Path) -> frozenset[str]:
     return frozenset(w.strip() for w in lines if w.strip() and not w.lstrip().startswith("#"))
 
 
-_JIEBA_POOL: dict[tuple[str, str, str], Any] = {}
+def user_cache_dir() -> Path:
+    """This user's cache folder for the project ($XDG_CACHE_HOME or ~/.cache, then telecom-profiling)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "telecom-profiling"
 
 
-def _private_jieba(user_dict: Path | None, cache_root: Path) -> Any:
+_JIEBA_POOL: dict[tuple[str, str], Any] = {}
+
+
+@lru_cache(maxsize=8)
+def _stopwords_of(path: str, sha256: str) -> frozenset[str]:
+    """Stop words of a file, memoised on its path and checksum."""
+    return read_stopwords(path)
+
+
+def private_jieba(user_dict: Path | None) -> Any:
     """Our own `jieba.Tokenizer` (never the global one), shared by tokenizers with the same dictionary."""
-    # the dictionary alone defines the instance; its jieba.cache goes to the first caller's cache folder
     key = (str(user_dict), file_sha256(user_dict) if user_dict else "")
     tokenizer = _JIEBA_POOL.get(key)
     if tokenizer is None:
@@ -246,11 +340,11 @@ def _private_jieba(user_dict: Path | None, cache_root: Path) -> Any:
 
         logging.getLogger("jieba").setLevel(logging.WARNING)
         tokenizer = jieba.Tokenizer()
-        tmp_dir = cache_root / "jieba"
+        tmp_dir = user_cache_dir() / "jieba"
         try:
             tmp_dir.mkdir(parents=True, exist_ok=True)
             tokenizer.tmp_dir = str(tmp_dir)
-        except OSError:  # read-only deployment: fall back to the system temp folder
+        except OSError:  # no writable home: jieba's own default (the system temp folder)
             tokenizer.tmp_dir = tempfile.gettempdir()
         tokenizer.cache_file = "jieba.cache"
         tokenizer.initialize()
@@ -260,9 +354,64 @@ def _private_jieba(user_dict: Path | None, cache_root: Path) -> Any:
     return tokenizer
 
 
-def _identity(tokens: Any) -> Any:
+NEGATORS: frozenset[str] = frozenset(
+    {"不", "没", "没有", "别", "无", "未", "不是", "不太", "不会", "不用", "并不", "从不", "毫无", "不怎么"}
+)
+_NEGATED_PREFIX = re.compile(r"^(?:不|没|别|无|未)(?=\w)")
+
+
+def negation_tokens(words: Sequence[str], scope: int) -> list[str]:
+    """`不_<word>` for each of the `scope` words after a negator (stopping at punctuation).
+
+    A word that jieba keeps whole with the negator inside (`不难吃`) also gives `不_难吃`, so
+    "不难吃" and "不 难吃" share a feature, which a plain bigram does not.
+    """
+    out: list[str] = []
+    left = 0
+    for word in words:
+        if not word.strip():
+            continue
+        if _PUNCT_ONLY.match(word):
+            left = 0
+        elif word in NEGATORS:
+            left = scope
+        elif left:
+            out.append(f"不_{word}")
+            left -= 1
+        elif _NEGATED_PREFIX.match(word) and len(word) >= 2:
+            out.append(f"不_{word[1:]}")
+    return out
+
+
+def pass_through(tokens: Any) -> Any:
     """Pass pre-tokenised documents through TfidfVectorizer unchanged (module-level so it pickles)."""
     return tokens
+
+
+def read_token_cache(path: Path) -> list[list[str]] | None:
+    """Token lists from a JSON cache file, or None if it is missing or unreadable (never executes code)."""
+    try:
+        tokens = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(tokens, list) or not all(isinstance(t, list) for t in tokens):
+        return None
+    return tokens
+
+
+def write_token_cache(path: Path, tokens: list[list[str]], max_files: int = TOKEN_CACHE_MAX_FILES) -> None:
+    """Write token lists as JSON atomically, then keep only the newest `max_files` cache files."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(tokens, handle, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, path)
+        files = sorted(path.parent.glob("*.json"), key=lambda f: f.stat().st_mtime_ns, reverse=True)
+        for old in files[max_files:]:
+            old.unlink(missing_ok=True)
+    except OSError as err:
+        log.warning("could not write the token cache %s: %s", path.name, err)
 
 
 class JiebaTokenizer(_TextColumnTransformer):
@@ -270,10 +419,15 @@ class JiebaTokenizer(_TextColumnTransformer):
 
     The jieba instance is built lazily and not pickled, so the fitted transformer reloads in a
     fresh process. `user_dict`/`stopwords` take 'default' (the files shipped in
-    src/features/resources), a path, or None. Token lists of batches of at least
-    `cache_min_texts` texts are cached under `<cache_dir>/tokens/` keyed by the SHA-256 of the
-    texts, this tokenizer's config and the dictionary checksums; a process-wide memo also
-    serves subsets (CV folds) of an already tokenised corpus without calling jieba.
+    src/features/resources), a path, or None. With `normalize`, texts are cut to `max_chars` and
+    lose their signature (`drop_signature`) before normalisation, as in `TextNormalizer`.
+
+    Caching: token lists of batches of at least `cache_min_texts` texts are kept as JSON (never
+    pickle) under `<cache_dir or user_cache_dir()>/tokens/`, keyed by the SHA-256 of the texts,
+    this tokenizer's config and the dictionary checksums; at most `TOKEN_CACHE_MAX_FILES` files
+    are kept. A process-wide memo serves subsets (CV folds) of an already tokenised corpus. Both
+    are filled only while training: in an unpickled (loaded) model neither the memo nor the disk
+    is written, and the disk cache is read only if the environment sets TELECOM_PROFILING_TOKEN_CACHE=1.
     """
 
     _memo: ClassVar[dict[str, dict[str, list[str]]]] = {}
@@ -288,6 +442,10 @@ class JiebaTokenizer(_TextColumnTransformer):
         cache_dir: str | None = None,
         use_cache: bool = True,
         cache_min_texts: int = 1000,
+        max_chars: int | None = None,
+        drop_signature: bool = False,
+        negation_scope: int = 0,
+        strip_punct: bool = False,
         column: str = TEXT_COLUMN,
     ) -> None:
         self.hmm = hmm
@@ -298,36 +456,37 @@ class JiebaTokenizer(_TextColumnTransformer):
         self.cache_dir = cache_dir
         self.use_cache = use_cache
         self.cache_min_texts = cache_min_texts
+        self.max_chars = max_chars
+        self.drop_signature = drop_signature
+        self.negation_scope = negation_scope
+        self.strip_punct = strip_punct
         self.column = column
 
     # --- jieba instance, built on first use -------------------------------------------------
     def _cache_root(self) -> Path:
-        return Path(self.cache_dir) if self.cache_dir else CACHE_DIR
+        return Path(self.cache_dir) if self.cache_dir else user_cache_dir()
 
     def _jieba(self) -> Any:
-        tokenizer = self.__dict__.get("_jieba_instance")
-        if tokenizer is None:
-            tokenizer = _private_jieba(
-                _resolve_resource(self.user_dict, DEFAULT_USER_DICT), self._cache_root()
-            )
-            self.__dict__["_jieba_instance"] = tokenizer
-        return tokenizer
+        """The shared private jieba instance of this dictionary (module pool; nothing stored on self)."""
+        return private_jieba(_resolve_resource(self.user_dict, DEFAULT_USER_DICT))
 
     def _stopword_set(self) -> frozenset[str]:
-        words = self.__dict__.get("_stopword_cache")
-        if words is None:
-            path = _resolve_resource(self.stopwords, DEFAULT_STOPWORDS)
-            words = read_stopwords(path) if path else frozenset()
-            self.__dict__["_stopword_cache"] = words
-        return words
+        path = _resolve_resource(self.stopwords, DEFAULT_STOPWORDS)
+        return _stopwords_of(str(path), file_sha256(path)) if path else frozenset()
 
     def __getstate__(self) -> dict:
-        """Drop the jieba instance and caches: they are rebuilt on first use after unpickling."""
-        state = super().__getstate__()
-        state = dict(state)
-        state.pop("_jieba_instance", None)
-        state.pop("_stopword_cache", None)
+        """The parameters and fitted attributes only (the loaded flag is set again on unpickling)."""
+        state = dict(super().__getstate__())
+        state.pop("_loaded", None)
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        """Mark an unpickled tokenizer as loaded: it neither writes caches nor reads the disk by default."""
+        super().__setstate__(state)
+        self.__dict__["_loaded"] = True
+
+    def _is_loaded(self) -> bool:
+        return bool(self.__dict__.get("_loaded", False))
 
     # --- config and cache key ---------------------------------------------------------------
     def config_key(self) -> dict[str, Any]:
@@ -337,6 +496,8 @@ class JiebaTokenizer(_TextColumnTransformer):
             "hmm": bool(self.hmm),
             "normalize": bool(self.normalize),
             "drop_punct": bool(self.drop_punct),
+            "negation_scope": int(self.negation_scope),
+            "strip_punct": bool(self.strip_punct),
             "dictionaries": dictionary_checksums(self.user_dict, self.stopwords),
         }
 
@@ -359,17 +520,23 @@ class JiebaTokenizer(_TextColumnTransformer):
         tokenizer, stop, hmm = self._jieba(), self._stopword_set(), bool(self.hmm)
         out = []
         for text in texts:
-            tokens = [t for t in tokenizer.lcut(text, HMM=hmm) if t.strip() and t not in stop]
+            words = tokenizer.lcut(text, HMM=hmm)
+            tokens = [t for t in words if t.strip() and t not in stop]
+            if self.negation_scope:
+                kept = [w for w in words if w not in stop or w in NEGATORS]
+                tokens += negation_tokens(kept, int(self.negation_scope))
             if self.drop_punct:
                 tokens = [t for t in tokens if not _PUNCT_ONLY.match(t)]
             out.append(tokens)
         return out
 
     def _prepare(self, X: Any) -> list[str]:
-        texts = as_text_list(X, self.column)
         if self.normalize:
+            texts, _ = prepare_texts(X, self.column, self.max_chars, bool(self.drop_signature))
+            if self.strip_punct:
+                return [strip_punctuation(normalize_text(t)) for t in texts]
             return [normalize_text(t) for t in texts]
-        return ["" if _is_missing(t) else str(t) for t in texts]
+        return ["" if _is_missing(t) else str(t) for t in as_text_list(X, self.column)]
 
     def fit(self, X: Any, y: Any = None) -> JiebaTokenizer:
         """Nothing to learn; checks the dictionaries exist."""
@@ -379,24 +546,21 @@ class JiebaTokenizer(_TextColumnTransformer):
     def transform(self, X: Any) -> list[list[str]]:
         """Token lists, from the disk cache, the process memo or jieba."""
         texts = self._prepare(X)
-        self.cache_hit_ = False
-        cacheable = self.use_cache and len(texts) >= self.cache_min_texts
-        path = None
-        if cacheable:
-            key = self.cache_key(texts)
-            path = self._cache_root() / "tokens" / f"{key}.pkl"
-            if path.is_file():
-                try:
-                    with open(path, "rb") as handle:
-                        tokens = pickle.load(handle)
-                    self.cache_hit_ = True
+        training = not self._is_loaded()
+        read_disk = training or os.environ.get(TOKEN_CACHE_ENV) == "1"
+        cacheable = self.use_cache and read_disk and len(texts) >= self.cache_min_texts
+        path = self._cache_root() / "tokens" / f"{self.cache_key(texts)}.json" if cacheable else None
+        if path is not None and path.is_file():
+            tokens = read_token_cache(path)
+            if tokens is not None and len(tokens) == len(texts):
+                log.debug("token cache hit: %s", path.name)
+                if training:
                     self._remember(texts, tokens)
-                    return tokens
-                except (OSError, pickle.UnpicklingError, EOFError):
-                    log.warning("unreadable token cache %s; tokenising again", path)
-        tokens = self._tokens_via_memo(texts)
+                return tokens
+            log.warning("unreadable token cache %s; tokenising again", path.name)
+        tokens = self._tokens_via_memo(texts, remember=training)
         if path is not None:
-            self._write_cache(path, tokens)
+            write_token_cache(path, tokens)
         return tokens
 
     def _memo_for_config(self) -> dict[str, list[str]]:
@@ -405,28 +569,18 @@ class JiebaTokenizer(_TextColumnTransformer):
 
     def _remember(self, texts: Sequence[str], tokens: list[list[str]]) -> None:
         if self.use_cache:
-            self._memo_for_config().update(zip(texts, tokens, strict=True))
+            memo = self._memo_for_config()
+            if len(memo) + len(texts) > _MEMO_MAX_TEXTS:
+                memo.clear()
+            memo.update(zip(texts, tokens, strict=True))
 
-    def _tokens_via_memo(self, texts: Sequence[str]) -> list[list[str]]:
+    def _tokens_via_memo(self, texts: Sequence[str], remember: bool = True) -> list[list[str]]:
         memo = self._memo_for_config() if self.use_cache else {}
         missing = list(dict.fromkeys(t for t in texts if t not in memo))
-        if missing:
-            fresh = dict(zip(missing, self._cut(missing), strict=True))
-            if self.use_cache:
-                memo.update(fresh)
-        else:
-            fresh = {}
+        fresh = dict(zip(missing, self._cut(missing), strict=True)) if missing else {}
+        if fresh and remember:
+            self._remember(list(fresh), list(fresh.values()))
         return [list(fresh[t]) if t in fresh else list(memo[t]) for t in texts]
-
-    def _write_cache(self, path: Path, tokens: list[list[str]]) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(tokens, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except OSError as err:
-            log.warning("could not write the token cache %s: %s", path, err)
 
     @classmethod
     def clear_memo(cls) -> None:
@@ -453,9 +607,18 @@ def make_text_features(
     char_analyzer: str = "char",
     cache_dir: str | None = None,
     use_cache: bool = True,
+    max_chars: int | None = None,
+    drop_signature: bool = False,
+    negation_scope: int = 0,
+    strip_punct: bool = False,
     column: str = TEXT_COLUMN,
 ) -> Pipeline:
-    """Raw texts -> sparse TF-IDF of jieba words (n-grams) plus character n-grams."""
+    """Raw texts -> sparse TF-IDF of jieba words (n-grams) plus character n-grams.
+
+    `max_chars` cuts every text as the loaders do in training; `drop_signature` takes the
+    `【signature】` out of the body; `strip_punct` removes punctuation, symbols and spaces;
+    `negation_scope` > 0 adds `不_<word>` tokens for the words that follow a negator.
+    """
     words = Pipeline(
         [
             (
@@ -467,13 +630,14 @@ def make_text_features(
                     normalize=False,
                     cache_dir=cache_dir,
                     use_cache=use_cache,
+                    negation_scope=negation_scope,
                 ),
             ),
             (
                 "tfidf",
                 TfidfVectorizer(
-                    tokenizer=_identity,
-                    preprocessor=_identity,
+                    tokenizer=pass_through,
+                    preprocessor=pass_through,
                     token_pattern=None,
                     lowercase=False,
                     ngram_range=tuple(word_ngram_range),
@@ -499,4 +663,7 @@ def make_text_features(
             dtype=np.float32,
         )
         branches.append(("chars", chars))
-    return Pipeline([("normalize", TextNormalizer(column=column)), ("union", FeatureUnion(branches))])
+    normalizer = TextNormalizer(
+        column=column, max_chars=max_chars, drop_signature=drop_signature, strip_punct=strip_punct
+    )
+    return Pipeline([("normalize", normalizer), ("union", FeatureUnion(branches))])

@@ -15,8 +15,8 @@ Predict: a text's score for a class is the sum of the weights of that class's ke
 the text (a sparse text x keyword matrix times a keyword x class weight matrix; no per-text loops).
 - Tie rule: among classes sharing the highest score, the class more frequent in training wins, then
   the alphabetically first.
-- No-match rule: a text with no keyword of any class gets the training majority class; such texts
-  are counted in `n_no_match_` for the last `predict`/`predict_proba` call.
+- No-match rule: a text with no keyword of any class gets the training majority class; `predict`
+  logs how many texts matched nothing (`match_counts` returns the counts; nothing is stored).
 - `predict_proba` = (score + alpha x prior) / (sum of scores + alpha), with the training class
   prior: a text without any match gets the prior, and `alpha` (default 0.1) keeps probabilities
   away from 0/1 when a single keyword matches. Its argmax agrees with `predict` except where two
@@ -35,8 +35,16 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from src.features.text import TEXT_COLUMN, JiebaTokenizer, _identity, as_text_list, normalize_text
+from src.features.text import (
+    TEXT_COLUMN,
+    JiebaTokenizer,
+    as_text_list,
+    normalize_text,
+    pass_through,
+    prepare_texts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +82,7 @@ def ctfidf_scores(in_class: np.ndarray) -> np.ndarray:
     return tf * idf
 
 
-class KeywordMatcher(BaseEstimator, ClassifierMixin):
+class KeywordMatcher(ClassifierMixin, BaseEstimator):
     """Weighted multi-keyword matching on raw texts (DataFrame `text` column, Series or list)."""
 
     def __init__(
@@ -90,6 +98,9 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
         stopwords: str | None = "default",
         cache_dir: str | None = None,
         use_cache: bool = True,
+        max_chars: int | None = None,
+        drop_signature: bool = False,
+        strip_punct: bool = False,
         column: str = TEXT_COLUMN,
     ) -> None:
         self.method = method
@@ -103,6 +114,9 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
         self.stopwords = stopwords
         self.cache_dir = cache_dir
         self.use_cache = use_cache
+        self.max_chars = max_chars
+        self.drop_signature = drop_signature
+        self.strip_punct = strip_punct
         self.column = column
 
     def _tokenizer(self) -> JiebaTokenizer:
@@ -112,6 +126,9 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
             stopwords=self.stopwords,
             cache_dir=self.cache_dir,
             use_cache=self.use_cache,
+            max_chars=self.max_chars,
+            drop_signature=self.drop_signature,
+            strip_punct=self.strip_punct,
             column=self.column,
         )
 
@@ -122,7 +139,8 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
         tokens = tokenizer.transform(texts)
         if not self.char_ngram:
             return [list(dict.fromkeys(t)) for t in tokens]
-        grams = [_char_ngrams(normalize_text(t), int(self.char_ngram)) for t in texts]
+        prepared, _ = prepare_texts(texts, self.column, self.max_chars, bool(self.drop_signature))
+        grams = [_char_ngrams(normalize_text(t), int(self.char_ngram)) for t in prepared]
         return [list(dict.fromkeys([*t, *g])) for t, g in zip(tokens, grams, strict=True)]
 
     def fit(self, X: Any, y: Any) -> KeywordMatcher:
@@ -133,7 +151,7 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
             raise ValueError(f"weighting must be one of {WEIGHTINGS}, got '{self.weighting}'")
         if int(self.top_k) < 1:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
-        y = pd.Series(np.asarray(y, dtype=object) if not isinstance(y, pd.Series) else y.to_numpy(object))
+        y = pd.Series(column_or_1d(y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y), warn=True))
         if y.isna().any():
             raise ValueError(f"y has {int(y.isna().sum())} missing label(s); quarantine them before fitting")
         check_classification_targets(y.to_numpy())
@@ -152,7 +170,8 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
         self._tie_rank[np.lexsort((np.arange(len(counts)), -counts))] = np.arange(len(counts))
         self.majority_class_ = self.classes_[int(np.argmin(self._tie_rank))]
 
-        vectorizer = CountVectorizer(analyzer=_identity, binary=True, min_df=min(self.min_df, len(documents)))
+        min_df = min(self.min_df, len(documents))
+        vectorizer = CountVectorizer(analyzer=pass_through, binary=True, min_df=min_df)
         doc_term = vectorizer.fit_transform(documents).tocsr()
         terms = vectorizer.get_feature_names_out()
         onehot = sp.csr_matrix(
@@ -203,8 +222,11 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
         self.vocabulary_ = vocabulary
         self.weights_ = sp.csr_matrix(
             (
-                table["weight"].to_numpy(),
-                (table["keyword"].map(vocabulary).to_numpy(), table["class"].map(class_index).to_numpy()),
+                table["weight"].to_numpy(dtype=np.float64),
+                (
+                    table["keyword"].map(vocabulary).to_numpy(dtype=np.int64),
+                    table["class"].map(class_index).to_numpy(dtype=np.int64),
+                ),
             ),
             shape=(len(vocabulary), len(self.classes_)),
         )
@@ -224,32 +246,42 @@ class KeywordMatcher(BaseEstimator, ClassifierMixin):
         return self._table.copy()
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Summed keyword weights per class (n_texts x n_classes); also sets `n_no_match_`."""
+        """Summed keyword weights per class (n_texts x n_classes)."""
+        check_is_fitted(self, "weights_")
         documents = self._documents(X)
-        matcher = CountVectorizer(analyzer=_identity, binary=True, vocabulary=self.vocabulary_)
-        hits = matcher.transform(documents) if self.vocabulary_ else sp.csr_matrix((len(documents), 0))
-        scores = np.asarray((hits @ self.weights_).todense()) if self.vocabulary_ else None
-        if scores is None:
-            scores = np.zeros((len(documents), len(self.classes_)))
-        self.n_no_match_ = int((scores.max(axis=1) <= 0).sum()) if len(scores) else 0
-        return scores
+        if not self.vocabulary_:
+            return np.zeros((len(documents), len(self.classes_)))
+        matcher = CountVectorizer(analyzer=pass_through, binary=True, vocabulary=self.vocabulary_)
+        return np.asarray((matcher.transform(documents) @ self.weights_).todense())
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Class with the highest keyword score; documented tie and no-match rules."""
-        scores = self.decision_function(X)
-        if not len(scores):
-            return self.classes_[:0]
+    def _choose(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(class index per text, no-match mask, tie mask) under the documented rules."""
         top = scores.max(axis=1, keepdims=True)
         tied = np.isclose(scores, top, rtol=1e-9, atol=1e-12)
         rank = np.where(tied, self._tie_rank[None, :], np.iinfo(np.int64).max)
         choice = rank.argmin(axis=1)
         no_match = top[:, 0] <= 0
         choice[no_match] = int(np.argmin(self._tie_rank))
-        self.n_ties_ = int((tied.sum(axis=1) > 1)[~no_match].sum())
-        if self.n_no_match_:
+        return choice, no_match, (tied.sum(axis=1) > 1) & ~no_match
+
+    def match_counts(self, X: Any) -> dict[str, int]:
+        """Diagnostics of scoring X: texts, texts matching no keyword, texts with tied top classes."""
+        scores = self.decision_function(X)
+        if not len(scores):
+            return {"n_texts": 0, "n_no_match": 0, "n_ties": 0}
+        _, no_match, ties = self._choose(scores)
+        return {"n_texts": len(scores), "n_no_match": int(no_match.sum()), "n_ties": int(ties.sum())}
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class with the highest keyword score; documented tie and no-match rules."""
+        scores = self.decision_function(X)
+        if not len(scores):
+            return self.classes_[:0]
+        choice, no_match, _ = self._choose(scores)
+        if no_match.any():
             log.info(
                 "%d of %d text(s) matched no keyword: predicted the majority class",
-                self.n_no_match_,
+                int(no_match.sum()),
                 len(scores),
             )
         return self.classes_[choice]

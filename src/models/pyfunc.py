@@ -10,6 +10,7 @@ import pandas as pd
 from mlflow.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 
 from src.features.contract import InputContract, InputContractError, label_text
+from src.models.text_output import text_prediction_frame
 
 
 def proba_column(label: Any) -> str:
@@ -23,16 +24,27 @@ class ProfilingModel(mlflow.pyfunc.PythonModel):
     `predict` returns one row per input row: `prediction` and, for probabilistic
     models, `proba_<class>` for every class, classes named as the data config names them.
     With a tabular input contract, rows are checked and typed by the declared column kinds first.
+    Text models (`no_text_label` set) also return the `no_text` and `truncated` flags.
     """
 
-    def __init__(self, pipeline: Any, task: str, contract: InputContract | None = None) -> None:
+    def __init__(
+        self,
+        pipeline: Any,
+        task: str,
+        contract: InputContract | None = None,
+        no_text_label: str | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.task = task
         self.contract = contract
+        self.no_text_label = no_text_label
         self.classes = [label_text(c) for c in pipeline.classes_]
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         """Score raw rows; rows that break the input contract are refused with one clear message."""
+        no_text_label = getattr(self, "no_text_label", None)  # models pickled before text flags existed
+        if no_text_label is not None:
+            return text_prediction_frame(self.pipeline, model_input, no_text_label)
         contract = getattr(self, "contract", None)  # models pickled before the contract existed
         frame = model_input
         if contract is not None:

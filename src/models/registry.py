@@ -31,6 +31,7 @@ MODEL_REQUIREMENTS = (
     "scipy",
     "cloudpickle",
     "jieba",
+    "emoji",
     "omegaconf",
 )
 
@@ -69,7 +70,9 @@ def log_pipeline(
     from mlflow import MlflowClient
 
     contract = InputContract.from_config(cfg)
-    wrapper = ProfilingModel(pipeline, task=cfg.task.name, contract=contract)
+    wrapper = ProfilingModel(
+        pipeline, task=cfg.task.name, contract=contract, no_text_label=cfg.task.get("no_text_label")
+    )
     example = input_example.reset_index(drop=True)
     if contract is not None:
         example = example[[c for c in contract.columns if c in example.columns]]

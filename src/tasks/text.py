@@ -19,7 +19,10 @@ from sklearn.pipeline import Pipeline
 from tqdm import tqdm
 
 from src.data.task_data import TaskData
+from src.features.negation import negation_mask
 from src.features.text import dictionary_checksums
+from src.models.bootstrap import mean_interval
+from src.models.challenge import score_challenge
 from src.models.evaluate import Split
 from src.models.results import RunResults
 
@@ -88,3 +91,37 @@ def category_accuracy(
     predicted = pd.Series(pipeline.predict(X)).map(mapping)
     truth = y.reset_index(drop=True).map(mapping)
     return RunResults(metrics={"test_category_accuracy": float((predicted == truth).mean())})
+
+
+def challenge_scores(cfg: DictConfig, data: TaskData, pipeline: Pipeline, **_: Any) -> RunResults:
+    """Spam: false-positive rate and spam recall on the generated challenge set (evaluation only)."""
+    scores, table = score_challenge(
+        pipeline,
+        data.positive_label,
+        n_boot=int(cfg.evaluation.n_bootstrap),
+        level=float(cfg.evaluation.ci_level),
+    )
+    return RunResults(metrics=scores, tables={"challenge/families.json": table})
+
+
+def negation_subset_accuracy(
+    cfg: DictConfig, data: TaskData, split: Split, pipeline: Pipeline, **_: Any
+) -> RunResults:
+    """Satisfaction: test accuracy on the reviews with 不/没/别/无 before an adjective."""
+    X, y = data.X.iloc[split.test], data.y.iloc[split.test].to_numpy()
+    mask = negation_mask(X["text"].tolist())
+    metrics = {"test_negation_n": float(mask.sum())}
+    if not mask.any():
+        return RunResults(metrics=metrics)
+    correct = (np.asarray(pipeline.predict(X.loc[mask])) == y[mask]).astype(float)
+    low, high = mean_interval(
+        correct, int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed)
+    )
+    metrics.update(
+        {
+            "test_negation_accuracy": float(correct.mean()),
+            "test_negation_accuracy_lo": low,
+            "test_negation_accuracy_hi": high,
+        }
+    )
+    return RunResults(metrics=metrics)
