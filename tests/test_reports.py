@@ -132,8 +132,11 @@ def test_reports_are_rendered_from_the_store(rendered: tuple[DictConfig, list[st
     page = (out / "churn.html").read_text(encoding="utf-8")
     assert 'id="comparison-table"' in page and "majority" in page and "logreg" in page
     assert INTERVAL.search(page), "no '0.800 [0.780, 0.820]' interval in the comparison table"
-    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', page)
-    assert len(images) >= 4 and any("准确率" in alt for alt in images)
+    images = re.findall(r'<img alt="([^"]+)" src="(figures/[^"]+\.png)"', page)
+    assert len(images) >= 4 and any("准确率" in alt for alt, _ in images)
+    assert all((out / source).is_file() for _, source in images), "a linked figure is missing"
+    assert "data:image/png;base64," not in page and "<style" not in page, "figures and CSS are linked"
+    assert (out / "report.css").is_file()
     assert "open_report" not in page and "tr.show_" not in page, "code cells must be hidden"
     assert "Traceback" not in page
     assert (out / "churn.ipynb").is_file()
