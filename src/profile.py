@@ -1,7 +1,7 @@
 """Deployers' batch scoring: the unified customer profile, one row per subscriber, from the champions.
 
-    python -m src.profile input=data/simulated/default output=reports/profile.parquet
-    python -m src.profile engine=spark input=data/simulated/default output=reports/profile   (docs/spark.md)
+    python -m src.profile input=data/simulated/default output=outputs/profile.parquet
+    python -m src.profile engine=spark input=data/simulated/default output=outputs/profile   (docs/spark.md)
 
 The champions (conf/profile.yaml `champions`) are loaded once, by alias only. Subscribers are taken
 in chunks of `chunk_users` (sorted by user_id), in two passes (src/scoring/passes.py):
@@ -127,7 +127,7 @@ def _paths(cfg: DictConfig) -> tuple[Path, Path]:
     if cfg.get("input") in (None, ""):
         raise ConfigError("set input=<folder with the warehouse tables>, e.g. input=data/simulated/default")
     if cfg.get("output") in (None, ""):
-        raise ConfigError("set output=<Parquet file to write>, e.g. output=reports/profile.parquet")
+        raise ConfigError("set output=<Parquet file to write>, e.g. output=outputs/profile.parquet")
     return Path(str(cfg.input)).absolute(), Path(str(cfg.output)).absolute()
 
 

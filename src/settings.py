@@ -80,7 +80,7 @@ class ProfileSettings(Schema):
 
     seed: Seed
     input: Annotated[str, Field(min_length=1, description="a folder with the warehouse tables")]
-    output: Annotated[str, Field(min_length=1, description="a Parquet file, e.g. reports/profile.parquet")]
+    output: Annotated[str, Field(min_length=1, description="a Parquet file, e.g. outputs/profile.parquet")]
     chunk_users: Count
 
     @model_validator(mode="after")

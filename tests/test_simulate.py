@@ -61,7 +61,7 @@ def test_every_table_has_its_declared_schema(sim: tuple[Path, dict]) -> None:
 
 
 def test_key_columns_and_dtypes(sim: tuple[Path, dict]) -> None:
-    """DESIGN.md column names, timestamps in seconds, int64 ids, string categoricals."""
+    """Warehouse column names (docs/design.md), timestamps in seconds, int64 ids, string categoricals."""
     folder, _ = sim
     calls = pq.read_schema(folder / "calls.parquet")
     assert calls.names == [

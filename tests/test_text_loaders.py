@@ -1,4 +1,4 @@
-"""Text corpus loaders: real files (counts from DATASETS.md) and bad input written to tmp_path."""
+"""Text corpus loaders: real files (counts from data/raw/README.md) and bad input written to tmp_path."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_sms_spam_real_file() -> None:
     data = loaders.load_sms_spam(_cfg("sms_spam", "data.augment.enabled=false"))
     _accounted(data)
     assert data.extras["n_raw_rows"] == 50_000
-    assert data.quarantine["duplicate"] == 72  # DATASETS.md: 72 surplus rows, no conflicts
+    assert data.quarantine["duplicate"] == 72  # data card: 72 surplus rows, no conflicts
     assert "conflicting_labels" not in data.quarantine
     assert set(data.y) == {"ham", "spam"} and data.positive_label == "spam"
     assert not data.X["text"].duplicated().any()

@@ -7,7 +7,7 @@ from typing import Any
 
 # the registry's description column is VARCHAR(5000) on server databases
 MAX_CARD_CHARS = 5000
-# headline metrics first, in the order DESIGN.md lists them; the rest follow alphabetically
+# headline metrics first, in the order docs/tracking.md lists them; the rest follow alphabetically
 HEADLINE = ("accuracy", "macro_f1", "roc_auc", "pr_auc", "log_loss", "brier")
 
 
