@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 INSTALLER ?= uv
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup reproduce test lint reports ui occupation-gap bench clean
+.PHONY: help setup reproduce test lint docs reports ui occupation-gap bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ lint: setup ## ruff check, format check and the import-layer contracts (lint-imp
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
+docs: setup ## build the documentation site into site/ (strict: a broken link or reference fails)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 reports: setup ## render reports/ from the current MLflow store
 	$(PY) -m src.report
 
@@ -53,4 +56,4 @@ bench: setup ## run the benchmarks and print their figures
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
 
 clean: ## remove generated outputs (keeps .venv and data/raw)
-	rm -rf outputs multirun .cache data/simulated data/processed
+	rm -rf outputs multirun .cache data/simulated data/processed site
