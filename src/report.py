@@ -20,7 +20,7 @@ from tqdm import tqdm
 from src import tracking
 from src.config import compose
 from src.identity import SEPARATOR, Pair
-from src.reports import store
+from src.reports import readme, store
 from src.reports.notebooks import execute, to_html
 from src.reports.provenance import commit_text
 from src.reports.runs import dataset_title, latest_runs, metric_with_interval, pair_for, unfinished_runs
@@ -149,6 +149,7 @@ def render_all(cfg: DictConfig, overrides: list[str] | None = None) -> list[str]
     t0 = time.perf_counter()
     if not render_summary(cfg, overrides):
         failed.append("summary")
+    readme.update_readme(cfg)
     log.info("summary: %.1f s; all reports: %.1f s", time.perf_counter() - t0, time.perf_counter() - started)
     return failed
 
