@@ -1,4 +1,7 @@
-"""Every `python -m src.…` command of the README's bash blocks composes and passes the settings check.
+"""Every `python -m src.…` command of the user-facing bash blocks composes and passes the settings check.
+
+The blocks are those of the README and of the documentation pages that give commands to run
+(docs/deployment.md, docs/extending.md).
 
 Single runs are run as written in a fresh process with `--cfg job` appended (Hydra composes the
 config, applies every override and prints it: exit 0), then their config is checked by the entry
@@ -25,6 +28,15 @@ from src.paths import CONF_DIR, PROJECT_ROOT
 from src.settings import ProfileSettings, RunSettings, SimulationSettings, check_settings
 
 README = PROJECT_ROOT / "README.md"
+# the README and the documentation pages whose bash blocks a user copies
+DOCUMENTED = [README, PROJECT_ROOT / "docs" / "deployment.md", PROJECT_ROOT / "docs" / "extending.md"]
+
+
+def documented_text() -> str:
+    """The README and the command-giving documentation pages, one after the other."""
+    return "\n".join(page.read_text(encoding="utf-8") for page in DOCUMENTED)
+
+
 # module -> (primary config, settings schema checked at its start)
 ENTRY_POINTS = {
     "src.run": ("config", RunSettings),
@@ -58,7 +70,7 @@ def python_commands(commands: list[str]) -> list[str]:
 
 def test_the_readme_has_the_commands_this_test_runs() -> None:
     """The extraction finds the runs, sweeps, simulator, promotion and profile commands."""
-    found = python_commands(bash_commands(README.read_text(encoding="utf-8")))
+    found = python_commands(bash_commands(documented_text()))
     modules = {shlex.split(c)[shlex.split(c).index("-m") + 1] for c in found}
     assert modules == set(ENTRY_POINTS), found
     assert any(" -m +experiment=paper" in c for c in found)
@@ -99,7 +111,7 @@ def _check(module: str, overrides: list[str]) -> None:
         check_settings(cfg, schema)
 
 
-COMMANDS = python_commands(bash_commands(README.read_text(encoding="utf-8"))) + PROSE_COMMANDS
+COMMANDS = python_commands(bash_commands(documented_text())) + PROSE_COMMANDS
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -25,6 +25,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; white-space: nowrap; }
 th { background: #f0f3f7; }
 img { max-width: 100%; }
+.output_subarea { overflow-x: auto; }
 pre { background: #f6f6f6; padding: 0.5em; overflow-x: auto; }
 .jp-InputArea, .jp-InputPrompt, .jp-OutputPrompt { display: none; }
 """
