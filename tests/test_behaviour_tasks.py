@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 
 from src.config import compose
 from src.experiment import run as run_experiment
-from src.features.content_preference import rule_scores
+from src.features.content_preference import attached_fusion, rule_scores
 from src.tasks.behaviour import ceiling_value, load_occupation
 from src.tasks.content import hit_rates
 
@@ -84,6 +84,11 @@ def test_churn_sim_has_the_churn_metrics(make) -> None:
     assert {"test_roc_auc", "test_pr_auc", "test_brier", "ceiling_roc_auc", "gap_to_ceiling_roc_auc"} <= set(
         metrics
     )
+    # the tight ceiling's P(churn) on the same test users, paired with the model's
+    gap = metrics["test_gap_to_ceiling_roc_auc"]
+    assert gap == pytest.approx(metrics["test_ceiling_roc_auc"] - metrics["test_roc_auc"])
+    assert metrics["test_gap_to_ceiling_roc_auc_lo"] <= gap <= metrics["test_gap_to_ceiling_roc_auc_hi"]
+    assert 0.0 <= metrics["test_ceiling_brier"] <= 0.25
 
 
 def test_channel_runner_grades_every_test_user_and_registers_one_model(make) -> None:
@@ -92,6 +97,16 @@ def test_channel_runner_grades_every_test_user_and_registers_one_model(make) -> 
     channels = list(cfg.task.channels)
     assert metrics["test_roc_auc"] == pytest.approx(np.mean([metrics[f"test_roc_auc_{c}"] for c in channels]))
     assert metrics["test_roc_auc_lo"] <= metrics["test_roc_auc"] <= metrics["test_roc_auc_hi"]
+    # the ceiling on the same test users: the paired gap of the mean ROC-AUC, Brier per channel
+    gap = metrics["test_gap_to_ceiling_roc_auc"]
+    assert gap == pytest.approx(metrics["test_ceiling_roc_auc"] - metrics["test_roc_auc"])
+    assert metrics["test_gap_to_ceiling_roc_auc_lo"] <= gap <= metrics["test_gap_to_ceiling_roc_auc_hi"]
+    assert metrics["test_ceiling_roc_auc"] == pytest.approx(
+        np.mean([metrics[f"test_ceiling_roc_auc_{c}"] for c in channels])
+    )
+    for channel in channels:
+        assert 0.0 < metrics[f"ceiling_brier_{channel}"] < 0.25
+        assert 0.0 < metrics[f"test_ceiling_brier_{channel}"] < 0.25
     run_id = mlflow.search_runs(experiment_names=["profiling-channel"]).iloc[0]["run_id"]
     shares = pd.read_csv(
         mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="channel/tier_shares.csv")
@@ -125,9 +140,33 @@ def test_content_two_stage_scores_explicit_and_latent_users(make) -> None:
     assert metrics["test_top1_explicit"] > 1 / 8  # the rules beat a random guess on explicit users
     assert "ceiling_top1" in metrics
     assert metrics["val_accuracy"] == metrics["val_accuracy_stage2"]  # the champion's metric
+    for group in ("explicit", "latent"):
+        for metric in ("top1", "top3", "spearman"):
+            fused = metrics[f"val_{metric}_{group}_fused"]
+            assert metrics[f"val_{metric}_{group}"] == pytest.approx(fused)  # headline keys = fused
+            if (
+                metric == "top1"
+            ):  # the fusion's metric: never below either part on validation, by construction
+                assert fused >= max(metrics[f"val_top1_{group}_rules"], metrics[f"val_top1_{group}_model"])
+        # on test, the fused top-1's interval reaches the better part
+        best = max(metrics[f"test_top1_{group}_rules"], metrics[f"test_top1_{group}_model"])
+        assert metrics[f"test_top1_{group}_hi"] >= best
+    assert metrics["test_top1"] == pytest.approx(metrics["test_top1_all_fused"])
+    for metric in ("top1", "top3"):
+        gap = metrics[f"test_gap_to_ceiling_{metric}"]
+        assert gap == pytest.approx(metrics[f"test_ceiling_{metric}"] - metrics[f"test_{metric}"])
+        assert (
+            metrics[f"test_gap_to_ceiling_{metric}_lo"] <= gap <= metrics[f"test_gap_to_ceiling_{metric}_hi"]
+        )
     run = mlflow.search_runs(experiment_names=["profiling-content"]).iloc[0]
     assert run["tags.title_labeller.labeller"] == "lookup"
     assert int(run["params.explicit_users"]) + int(run["params.latent_users"]) == 2000
+    # the registered stage-2 model carries the weights the run learned, for scoring to fuse alike
+    model = mlflow.pyfunc.load_model("models:/profiling-content@champion")
+    fusion = attached_fusion(model.unwrap_python_model().pipeline)
+    assert fusion is not None
+    for group in ("explicit", "latent"):
+        assert fusion.weights.weights[group] == pytest.approx(float(run[f"params.fusion_weight_{group}"]))
     # one label series: the shared records under their plain names
     logged = {a.path for a in mlflow.MlflowClient().list_artifacts(run["run_id"], "confusion")}
     assert logged == {"confusion/val.json", "confusion/test.json"}

@@ -22,6 +22,7 @@ from src.errors import ConfigError
 from src.experiment import run as run_experiment
 from src.features.behaviour import build_behaviour_features
 from src.features.behaviour_spec import FeatureSpec, default_spec
+from src.features.content_preference import attached_fusion
 from src.features.rfm import rfm_segments
 from src.features.tiers import grade
 from src.features.titles import title_labeller
@@ -228,13 +229,18 @@ def test_profile_matches_the_champions_own_predictions(profiled, tiny: Path) -> 
         profile["churn_risk"] == grade(profile["churn_proba"], [0.05, 0.15], ["low", "medium", "high"])
     ).all()
 
-    # content: the rules fused with the champion exactly as the content task does
+    # content: the rules fused with the champion by the weights its run learned, as the content task does
     rules = compose(["task=content"]).task.rules
     suffixes = dict(cfg.features.pipeline.categories)
     rule, evidence = rule_scores(features, rules, suffixes)
     model = 100.0 * scored["content"].reindex(columns=[f"proba_{c}" for c in suffixes], fill_value=0.0)
-    weight = (evidence / (evidence + float(rules.shrink))).to_numpy()[:, None]
-    fused = weight * rule.to_numpy() + (1.0 - weight) * model.to_numpy()
+    fusion = attached_fusion(models["content"].unwrap_python_model().pipeline)
+    assert fusion is not None
+    explicit = (evidence >= float(rules.min_evidence)).to_numpy()
+    weight = np.where(explicit, fusion.weights.weights["explicit"], fusion.weights.weights["latent"])[:, None]
+    rule_n, model_n = rule.to_numpy(), model.to_numpy()
+    rule_n, model_n = rule_n / rule_n.sum(axis=1, keepdims=True), model_n / model_n.sum(axis=1, keepdims=True)
+    fused = 100.0 * (weight * rule_n + (1.0 - weight) * model_n)
     ours = profile[[f"content_{s}" for s in suffixes.values()]].to_numpy()
     np.testing.assert_allclose(ours, fused, rtol=RTOL)
     top = np.asarray(list(suffixes))[np.argsort(-fused, axis=1, kind="stable")[:, :3]]

@@ -97,3 +97,46 @@ def fusion_report(
             for group in np.unique(groups):
                 report[f"{metric}_{group}_{source}"] = float(hits[metric][groups == group].mean())
     return report
+
+
+def user_groups(evidence: np.ndarray, min_evidence: float, edges: list[float] | None = None) -> np.ndarray:
+    """The fusion's user groups: evidence bins when `edges` are given, else explicit / latent."""
+    evidence = np.asarray(evidence, dtype=float)
+    if edges:
+        return evidence_groups(evidence, list(edges))
+    return np.where(evidence >= float(min_evidence), "explicit", "latent").astype(object)
+
+
+@dataclass(frozen=True)
+class LearnedFusion:
+    """The learned weights with the grouping they apply to: what the content model carries to scoring."""
+
+    weights: FusionWeights
+    min_evidence: float
+    edges: tuple[float, ...] = ()
+
+    def groups(self, evidence: np.ndarray) -> np.ndarray:
+        """Each user's group from their weighted content evidence."""
+        return user_groups(evidence, self.min_evidence, list(self.edges))
+
+    def scores(self, rules: np.ndarray, model: np.ndarray, evidence: np.ndarray) -> np.ndarray:
+        """0-100 fused scores (each row sums to 100) of users with this evidence."""
+        return 100.0 * self.weights.fuse(rules, model, self.groups(evidence))
+
+    def to_dict(self) -> dict:
+        """Plain values (weights per group, metric, grouping) to attach to a model or log as JSON."""
+        return {
+            "weights": dict(self.weights.weights),
+            "metric": self.weights.metric,
+            "min_evidence": self.min_evidence,
+            "evidence_edges": list(self.edges),
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict) -> LearnedFusion:
+        """The inverse of `to_dict`."""
+        return cls(
+            FusionWeights({str(k): float(v) for k, v in values["weights"].items()}, str(values["metric"])),
+            float(values["min_evidence"]),
+            tuple(float(e) for e in values.get("evidence_edges") or ()),
+        )

@@ -12,6 +12,11 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from src.features.content_fusion import LearnedFusion
+
+# the attribute of the registered content pipeline that holds its learned fusion (LearnedFusion.to_dict)
+FUSION_ATTRIBUTE = "content_fusion_"
+
 
 def rule_scores(
     features: pd.DataFrame, rules: DictConfig, suffixes: dict[str, str], *, prior: np.ndarray | None = None
@@ -81,3 +86,14 @@ def content_columns(columns: list[str], rules: DictConfig) -> list[str]:
     """Columns that carry content evidence (kept out of stage 2, which must work without it)."""
     prefixes = tuple(rules.exclude_prefixes)
     return [c for c in columns if c.startswith(prefixes)]
+
+
+def attach_fusion(pipeline: Any, fusion: LearnedFusion) -> None:
+    """Store the learned fusion on the fitted content model, so scoring fuses as the task did."""
+    setattr(pipeline, FUSION_ATTRIBUTE, fusion.to_dict())
+
+
+def attached_fusion(pipeline: Any) -> LearnedFusion | None:
+    """The fusion learned with this content model, or None for models trained before it was learned."""
+    values = getattr(pipeline, FUSION_ATTRIBUTE, None)
+    return None if values is None else LearnedFusion.from_dict(values)

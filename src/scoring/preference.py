@@ -11,7 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from src.features.content_preference import category_mix, fuse, model_scores, rule_scores, weighted_evidence
+from src.features.content_fusion import LearnedFusion
+from src.features.content_preference import (
+    attached_fusion,
+    category_mix,
+    fuse,
+    model_scores,
+    rule_scores,
+    weighted_evidence,
+)
 from src.scoring.champions import PROBA, Champion
 from src.scoring.settings import Settings
 
@@ -48,10 +56,22 @@ def population_rule_scores(
 def content_scores(
     features: pd.DataFrame, champion: Champion, settings: Settings, prior: np.ndarray
 ) -> np.ndarray:
-    """0-100 scores (users x categories): w x rules + (1 - w) x the champion, w = e / (e + shrink)."""
+    """0-100 scores (users x categories): rules and the champion fused with the weights learned with it.
+
+    Champions trained before the learned fusion fall back to w = e / (e + shrink).
+    """
     rules, evidence = rule_scores(features, settings.rules, settings.suffixes, prior=prior)
     model = model_scores(_Scored(champion.predict(features)), features, list(settings.suffixes))
+    fusion = champion_fusion(champion)
+    if fusion is not None:
+        return fusion.scores(rules.to_numpy(), model, evidence.to_numpy())
     return fuse(rules.to_numpy(), model, evidence.to_numpy(), float(settings.rules.shrink))
+
+
+def champion_fusion(champion: Champion) -> LearnedFusion | None:
+    """The fusion the content champion was evaluated with (stored on its pipeline), if any."""
+    python_model = champion.model.unwrap_python_model()
+    return attached_fusion(getattr(python_model, "pipeline", None))
 
 
 class _Scored:

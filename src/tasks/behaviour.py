@@ -23,8 +23,8 @@ from src.features.behaviour import INPUT_TABLES
 from src.features.behaviour_cache import cached_behaviour_features
 from src.features.behaviour_spec import FeatureSpec
 from src.features.titles import title_labeller
-from src.models.bootstrap import mean_interval
 from src.models.results import RunResults
+from src.tasks.ceiling_gap import Bootstrap, brier, paired_hit_gap, paired_roc_auc_gap
 
 log = logging.getLogger(__name__)
 ID = "user_id"
@@ -153,10 +153,17 @@ def load_occupation(cfg: DictConfig) -> TaskData:
 def load_churn(cfg: DictConfig) -> TaskData:
     """Every simulated user -> churned next period (churn / stay)."""
     inputs = behaviour_inputs(cfg)
-    labels = read_labels(inputs.folder, cfg, ["churned_next_period"])
+    labels = read_labels(inputs.folder, cfg, ["churned_next_period", "bayes_p_churn"])
     rows = inputs.features.merge(labels, on=ID, how="inner", validate="one_to_one")
     y = pd.Series(np.where(rows["churned_next_period"] == 1, "churn", "stay"), name="churned")
-    return behaviour_task_data(inputs, rows, y, cfg, positive="churn")
+    data = behaviour_task_data(inputs, rows, y, cfg, positive="churn")
+    data.extras["ceiling_probability"] = rows["bayes_p_churn"].to_numpy(dtype=float)
+    return data
+
+
+def bootstrap_settings(cfg: DictConfig) -> Bootstrap:
+    """Draws, interval level and seed of the paired-gap bootstraps (`evaluation.*`, `seed`)."""
+    return Bootstrap(int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed))
 
 
 def log_ceiling(cfg: DictConfig, data: TaskData, metrics: dict[str, float], **_: Any) -> RunResults:
@@ -195,15 +202,21 @@ def paired_ceiling_gap(
     truth = data.y.iloc[split.test].to_numpy()
     model_hit = pipeline.predict(data.X.iloc[split.test]) == truth
     ceiling_hit = ceiling.iloc[split.test].to_numpy() == truth
-    difference = ceiling_hit.astype(float) - model_hit.astype(float)
-    low, high = mean_interval(
-        difference, int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed)
-    )
-    return RunResults(
-        metrics={
-            "test_ceiling_accuracy": float(ceiling_hit.mean()),
-            "test_gap_to_ceiling_accuracy": float(difference.mean()),
-            "test_gap_to_ceiling_accuracy_lo": low,
-            "test_gap_to_ceiling_accuracy_hi": high,
-        }
-    )
+    gap = paired_hit_gap(ceiling_hit, model_hit, bootstrap_settings(cfg))
+    return RunResults(metrics=gap.metrics("accuracy"))
+
+
+def paired_roc_auc_ceiling_gap(
+    cfg: DictConfig, data: TaskData, split: Any, pipeline: Any, **_: Any
+) -> RunResults | None:
+    """The ceiling's probability vs the model's on the run's own test users: paired ROC-AUC gap, Brier."""
+    ceiling = data.extras.get("ceiling_probability")
+    if ceiling is None:
+        return None
+    positive = (data.y.iloc[split.test] == data.positive_label).to_numpy()
+    classes = list(pipeline.classes_)
+    model = pipeline.predict_proba(data.X.iloc[split.test])[:, classes.index(data.positive_label)]
+    gap = paired_roc_auc_gap([ceiling[split.test]], [model], [positive], bootstrap_settings(cfg))
+    results = RunResults(metrics=gap.metrics("roc_auc"))
+    results.metrics["test_ceiling_brier"] = brier(ceiling[split.test], positive)
+    return results

@@ -21,7 +21,15 @@ from src.features.tiers import grade, tier_shares
 from src.models.bootstrap import mean_roc_auc_interval
 from src.models.evaluate import Split
 from src.models.results import RunResults
-from src.tasks.behaviour import behaviour_inputs, ceilings, input_files, labeller_tags, read_labels
+from src.tasks.behaviour import (
+    behaviour_inputs,
+    bootstrap_settings,
+    ceilings,
+    input_files,
+    labeller_tags,
+    read_labels,
+)
+from src.tasks.ceiling_gap import WeightedRocAuc, brier, paired_roc_auc_gap
 
 log = logging.getLogger(__name__)
 ID = "user_id"
@@ -76,7 +84,8 @@ class ChannelTask:
         """Behaviour features -> uses / does not use each channel next period; y = channels used (strata)."""
         channels = list(cfg.task.channels)
         inputs = behaviour_inputs(cfg)
-        labels = read_labels(inputs.folder, cfg, [f"next_{c}" for c in channels])
+        ceiling_columns = [f"bayes_p_next_{c}" for c in channels]
+        labels = read_labels(inputs.folder, cfg, [*(f"next_{c}" for c in channels), *ceiling_columns])
         rows = inputs.features.merge(labels, on=ID, how="inner", validate="one_to_one").reset_index(drop=True)
         # stratify on how many channels a user turns to, so every split sees light and heavy users
         strata = rows[[f"next_{c}" for c in channels]].sum(axis=1).clip(upper=3).astype(str)
@@ -90,6 +99,8 @@ class ChannelTask:
         )
         data.extras["ceilings"] = ceilings(inputs.folder, cfg)["channel"]
         data.extras["users"] = rows[ID]
+        # the tight ceiling per user: P(contact next period | the window), from the simulator
+        data.extras["ceiling_probability"] = {c: rows[f"bayes_p_next_{c}"].to_numpy(float) for c in channels}
         return data
 
     def extras(
@@ -116,10 +127,13 @@ class ChannelTask:
         )  # fmt: skip
         for channel in channels:
             results.metrics[f"ceiling_roc_auc_{channel}"] = float(table[channel]["roc_auc"])
+            results.metrics[f"ceiling_brier_{channel}"] = float(table[channel]["brier"])
         results.metrics["ceiling_roc_auc"] = float(table["mean_roc_auc"])
+        results.metrics["ceiling_brier"] = float(table["mean_brier"])
         results.metrics["gap_to_ceiling_roc_auc"] = (
             results.metrics["ceiling_roc_auc"] - results.metrics["test_roc_auc"]
         )
+        results.metrics.update(ceiling_gap_metrics(cfg, data, test, proba, used))
         results.frames["channel/reliability.parquet"] = pd.concat(
             [reliability_table(c, proba[c], used[c]) for c in channels], ignore_index=True
         )
@@ -135,6 +149,33 @@ class ChannelTask:
     def registered_model(self, models: dict[str, Any]) -> ChannelModel:
         """Every channel's final pipeline in one model."""
         return ChannelModel(dict(models))
+
+
+def ceiling_gap_metrics(
+    cfg: DictConfig,
+    data: TaskData,
+    test: np.ndarray,
+    proba: dict[str, np.ndarray],
+    used: dict[str, np.ndarray],
+) -> dict[str, float]:
+    """The ceiling on the test users: ROC-AUC and Brier per channel, the paired mean ROC-AUC gap."""
+    channels = list(proba)
+    ceiling = {c: data.extras["ceiling_probability"][c][test] for c in channels}
+    metrics = {}
+    for channel in channels:
+        metrics[f"test_ceiling_brier_{channel}"] = brier(ceiling[channel], used[channel])
+        metrics[f"test_ceiling_roc_auc_{channel}"] = WeightedRocAuc(ceiling[channel], used[channel])(
+            np.ones(len(test))
+        )
+    metrics["test_ceiling_brier"] = float(np.mean([metrics[f"test_ceiling_brier_{c}"] for c in channels]))
+    gap = paired_roc_auc_gap(
+        [ceiling[c] for c in channels],
+        [proba[c] for c in channels],
+        [used[c] for c in channels],
+        bootstrap_settings(cfg),
+    )
+    metrics.update(gap.metrics("roc_auc"))
+    return metrics
 
 
 def channel_means(metrics: dict[str, float], channels: list[str]) -> dict[str, float]:
@@ -161,6 +202,8 @@ def per_channel_table(
                 "roc_auc_lo": metrics[f"test_roc_auc_{channel}_lo"],
                 "roc_auc_hi": metrics[f"test_roc_auc_{channel}_hi"],
                 "ceiling_roc_auc": metrics[f"ceiling_roc_auc_{channel}"],
+                "ceiling_brier": metrics[f"ceiling_brier_{channel}"],
+                "test_ceiling_brier": metrics.get(f"test_ceiling_brier_{channel}"),
             }
         )
     return pd.DataFrame(rows)

@@ -8,8 +8,10 @@ events are explicit.
 Stage 2 (latent users): the configured model, trained on explicit users' behaviour features
 (content columns excluded) to predict their rule-based top category, scores everyone; its class
 probabilities x 100 are the latent users' scores.
-Fusion: score = w x rules + (1 - w) x model with w = evidence / (evidence + shrink), so latent
-users (no evidence) get the model and heavy readers their own record.
+Fusion: score = w_g x rules + (1 - w_g) x model, one rules weight w_g per user group (explicit /
+latent, or evidence bins: task.fusion) learned on validation users (src/features/content_fusion.py),
+so on validation the fused profile is never below the better of its parts. The weights travel with
+the registered stage-2 model (attribute `content_fusion_`), so scoring fuses exactly as here.
 Evaluation against the simulator's true preference vector on test users, explicit and latent
 apart: top-1 and top-3 hit of the true favourite category, and Spearman rank correlation.
 """
@@ -26,11 +28,21 @@ from scipy.stats import rankdata
 
 from src.data.task_data import TaskData
 from src.errors import ConfigError
-from src.features.content_preference import content_columns, fuse, model_scores, rule_scores
+from src.features.content_fusion import METRICS, LearnedFusion, learn_fusion, user_groups
+from src.features.content_preference import attach_fusion, content_columns, model_scores, rule_scores
 from src.models.bootstrap import mean_interval
 from src.models.evaluate import Split
 from src.models.results import RunResults
-from src.tasks.behaviour import behaviour_inputs, ceilings, input_files, labeller_tags, read_labels
+from src.ranking import ranking_hits
+from src.tasks.behaviour import (
+    behaviour_inputs,
+    bootstrap_settings,
+    ceilings,
+    input_files,
+    labeller_tags,
+    read_labels,
+)
+from src.tasks.ceiling_gap import Bootstrap, paired_hit_gap
 
 log = logging.getLogger(__name__)
 ID = "user_id"
@@ -61,7 +73,9 @@ class ContentTask:
         inputs = behaviour_inputs(cfg)
         features = inputs.features
         truth_columns = [f"pref_{c}" for c in suffixes]
-        labels = read_labels(inputs.folder, cfg, [*truth_columns, "occupation"])
+        top_columns = [f"bayes_top_{c}" for c in suffixes]
+        mix_columns = [f"bayes_pref_{c}" for c in suffixes]
+        labels = read_labels(inputs.folder, cfg, [*truth_columns, *top_columns, *mix_columns, "occupation"])
         rows = features.merge(labels, on=ID, how="inner", validate="one_to_one").reset_index(drop=True)
         rule, evidence = rule_scores(rows, rules, suffixes)
         explicit = (evidence >= float(rules.min_evidence)).to_numpy()
@@ -87,6 +101,9 @@ class ContentTask:
             occupation=rows["occupation"],
             suffixes=suffixes,
             ceilings=ceilings(inputs.folder, cfg)["content"],
+            # the tight ceiling per user: P(category is the top one | window), posterior-mean mix
+            ceiling_top=rows[top_columns].to_numpy(dtype=float),
+            ceiling_mix=rows[mix_columns].to_numpy(dtype=float),
         )
         return data
 
@@ -98,22 +115,33 @@ class ContentTask:
         models: dict[str, Any],
         metrics: dict[str, float],
     ) -> RunResults:
-        """Fused scores against the true preferences (all, explicit, latent users), ceilings, profiles."""
+        """Fusion learned on validation; rules, model and fused scored on test; ceilings, paired gaps."""
         x = data.extras
         suffixes, explicit = x["suffixes"], data.learn_rows
         stage2 = model_scores(models[STAGE2], data.X, list(suffixes))
-        fused = fuse(x["rule"], stage2, x["evidence"], float(cfg.task.rules.shrink))
-        boot = (int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed))
+        fusion = learned_fusion(cfg, x["rule"], stage2, x["truth"], x["evidence"], split.val)
+        attach_fusion(models[STAGE2], fusion)
+        fused = fusion.scores(x["rule"], stage2, x["evidence"])
+        boot = bootstrap_settings(cfg)
         results = RunResults(
             # stage 2 against the rules' top category on explicit validation users picks the champion
             metrics={"val_accuracy": metrics[f"val_accuracy_{STAGE2}"]},
-            params={"explicit_users": int(explicit.sum()), "latent_users": int((~explicit).sum())},
-            dicts={"content/rules.json": OmegaConf.to_container(cfg.task.rules, resolve=True)},
+            params={
+                "explicit_users": int(explicit.sum()),
+                "latent_users": int((~explicit).sum()),
+                **{f"fusion_weight_{g}": w for g, w in fusion.weights.weights.items()},
+            },
+            dicts={
+                "content/rules.json": OmegaConf.to_container(cfg.task.rules, resolve=True),
+                "content/fusion.json": fusion.to_dict(),
+            },
         )
         for name, part in (("val", split.val), ("test", split.test)):
             results.metrics.update(hit_metrics(name, fused[part], x["truth"][part], explicit[part], boot))
-        results.metrics.update(source_metrics(x["rule"], stage2, x["truth"], explicit, split.test))
+            sources = {"rules": x["rule"][part], "model": stage2[part], "fused": fused[part]}
+            results.metrics.update(source_metrics(name, sources, x["truth"][part], explicit[part]))
         results.metrics.update(ceiling_metrics(cfg, x["ceilings"], {**metrics, **results.metrics}))
+        results.metrics.update(paired_content_gaps(data, fused, split.test, boot))
         results.add(profile_results(data, fused[split.test], split.test))
         return results
 
@@ -138,15 +166,51 @@ def hit_metrics(
     return metrics
 
 
+def learned_fusion(
+    cfg: DictConfig,
+    rule: np.ndarray,
+    stage2: np.ndarray,
+    truth: np.ndarray,
+    evidence: np.ndarray,
+    val: np.ndarray,
+) -> LearnedFusion:
+    """The rules' weight per user group (task.fusion), chosen on the validation users only."""
+    settings = cfg.task.fusion
+    edges = [float(e) for e in settings.get("evidence_edges") or []]
+    min_evidence = float(cfg.task.rules.min_evidence)
+    groups = user_groups(evidence, min_evidence, edges)
+    weights = learn_fusion(rule[val], stage2[val], truth[val], groups[val], metric=str(settings.metric))
+    log.info("content fusion (rules' weight per group, on validation): %s", weights.weights)
+    return LearnedFusion(weights, min_evidence, tuple(edges))
+
+
 def source_metrics(
-    rule: np.ndarray, stage2: np.ndarray, truth: np.ndarray, explicit: np.ndarray, test: np.ndarray
+    name: str, sources: dict[str, np.ndarray], truth: np.ndarray, explicit: np.ndarray
 ) -> dict[str, float]:
-    """What the rules alone and the model alone achieve on test, for the fusion's sake."""
+    """`<split>_<metric>_<all|explicit|latent>_<source>`: the fusion next to its parts (rules, model)."""
+    masks = {"all": np.ones(len(explicit), bool), "explicit": explicit, "latent": ~explicit}
     metrics = {}
-    for source, scores in (("rules", rule), ("model", stage2)):
-        top1 = hit_rates(scores[test], truth[test])["top1"]
-        for who, mask in (("_explicit", explicit[test]), ("_latent", ~explicit[test])):
-            metrics[f"test_top1{who}_{source}"] = float(top1[mask].mean())
+    for source, scores in sources.items():
+        hits = ranking_hits(scores, truth)
+        for metric in METRICS:
+            for group, mask in masks.items():
+                if mask.any():
+                    metrics[f"{name}_{metric}_{group}_{source}"] = float(hits[metric][mask].mean())
+    return metrics
+
+
+def paired_content_gaps(
+    data: TaskData, fused: np.ndarray, test: np.ndarray, boot: Bootstrap
+) -> dict[str, float]:
+    """The ceiling's ranking vs the fused profile on the test users: paired top-1 / top-3 gaps, Spearman."""
+    x = data.extras
+    truth = x["truth"][test]
+    ours = ranking_hits(fused[test], truth)
+    ceiling = ranking_hits(x["ceiling_top"][test], truth)
+    metrics = {}
+    for metric in ("top1", "top3"):
+        metrics.update(paired_hit_gap(ceiling[metric], ours[metric], boot).metrics(metric))
+    metrics["test_ceiling_spearman"] = float(ranking_hits(x["ceiling_mix"][test], truth)["spearman"].mean())
     return metrics
 
 

@@ -7,6 +7,9 @@
    oracle). A tier the features barely reveal adds accuracy that no event model can reach.
 3. The ceiling the tasks use (`ceilings.json`): the posterior given the window's realised counts
    instead of the latents that act only through them (`window_posterior`), which lies below the oracle.
+4. Every behaviour task (channel, churn_sim, content, occupation): a probe fitted to the ceiling's own
+   per-user prediction from the features, so ceiling - probe is what the feature table does not carry
+   (src/data/simulate/ceiling_probe.py).
 
 CLI: `python -m src.data.simulate.gap [gap.users=…]`; writes `gap.output` (Markdown).
 """
@@ -27,6 +30,7 @@ from omegaconf import DictConfig
 
 import src.config  # noqa: F401  (registers the ${project_root:} resolver)
 from src.data.population import verify_population
+from src.data.simulate.ceiling_probe import probe_ceilings, probe_report
 from src.data.simulate.params import Params, build_params
 from src.data.simulate.population import draw_population
 from src.data.simulate.posterior import occupation_posterior
@@ -118,6 +122,8 @@ def run(cfg: DictConfig) -> str:
     table = ablation(p, int(cfg.gap.users), int(cfg.seed), tiers(r2, list(cfg.gap.r2_tiers)))
     ceiling = json.loads((folder / "ceilings.json").read_text(encoding="utf-8"))["occupation"]
     text = report(r2, table, ceiling)
+    if cfg.gap.get("probe_every_task", True):
+        text += "\n".join(probe_report(probe_ceilings(features, labels, cfg))) + "\n"
     out = Path(cfg.gap.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
