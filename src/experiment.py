@@ -29,6 +29,7 @@ from tqdm import tqdm
 from src import tracking
 from src.data.task_data import TaskData, check_targets
 from src.errors import ConfigError, IncompatibleModel, ProfilingError
+from src.identity import pair_of
 from src.models import registry
 from src.models.evaluate import (
     Split,
@@ -214,7 +215,7 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, float]
     make_pipeline, grid = pipeline_factory(cfg)
     tracking.configure_store(cfg)
     experiment_id = tracking.ensure_experiment(cfg)
-    run_name = f"{cfg.task.name}/{cfg.model.name}"
+    run_name = f"{pair_of(cfg).suffix}/{cfg.model.name}"  # `churn/lightgbm`; `churn--<dataset>/…` off default
     register = bool(cfg.evaluation.register) and bool(cfg.mlflow.log_model)
     with runs_end_on_sigterm(), mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as active:
         mlflow.set_tags({"task": cfg.task.name, "model": cfg.model.name, "sweep_id": sweep_id()})

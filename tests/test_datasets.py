@@ -181,6 +181,8 @@ def test_each_dataset_has_its_own_experiment_model_and_champion(world):
     assert set(ibm_runs["tags.dataset"]) == {"ibm_telco"} and len(ibm_runs) == 1
     second_runs = mlflow.search_runs(experiment_names=["profiling-churn--telco2"])
     assert set(second_runs["tags.dataset"]) == {"telco2"} and len(second_runs) == 3  # two + the stale one
+    named = second_runs[second_runs["status"] == "FINISHED"]["tags.mlflow.runName"]
+    assert set(named) == {"churn--telco2/majority", "churn--telco2/logreg"}
     versions = client.search_model_versions("name = 'profiling-churn--telco2'")
     assert sorted(int(v.version) for v in versions) == [1, 2]
     assert {v.tags["dataset"] for v in versions} == {"telco2"}
