@@ -32,8 +32,11 @@ def test_every_task_composes_with_its_data_and_features(task):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_every_model_variant_instantiates_an_estimator(model):
-    cfg = compose([f"model={model}"])
-    for kind, variant in cfg.model.variants.items():
+    # each variant is composed with a task of its kind: a variant may read that task's features settings
+    task_of_kind = {"tabular": "churn", "text": "spam", "behaviour": "occupation"}
+    kinds = compose([f"model={model}"]).model.variants
+    for kind in kinds:
+        variant = compose([f"model={model}", f"task={task_of_kind[kind]}"]).model.variants[kind]
         estimator = instantiate(variant.estimator, _convert_="all")
         assert hasattr(estimator, "fit"), (model, kind)
         grid_keys = set((variant.get("grid") or {}).keys())
