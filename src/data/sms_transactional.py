@@ -117,6 +117,8 @@ TEMPLATES: tuple[Template, ...] = (
         "戳 {short} 领取，拒收请回复R",
         "无抵押无担保，凭身份证贷款{limit}万，黑户也可办理，详情咨询{phone}",
         "【{sig}】您的借款额度已提升至{limit}万，年化利率低至{percent}%，立即提现：{url}",
+        "【{sig}】您已获得{limit}万元授信，随借随还按日计息，手机一键申请 {short}",
+        "工资不够花？正规持牌机构最高可借{limit}万，{minutes}分钟审批，详询微信{code}",
     ),
     *_spam(
         "gambling",
@@ -124,6 +126,8 @@ TEMPLATES: tuple[Template, ...] = (
         "澳门赌场线上开业，注册送{number}元，每日返水{percent}%，网址{url}",
         "棋牌游戏火爆上线，充{number}送{number}，提现秒到，下载{short}",
         "六合彩内部资料，期期必中，加微信{code}{code}",
+        "真人娱乐城新会员首存{number}送{number}，流水一倍即可提款，入口 {url}",
+        "足球篮球电竞全场竞猜，赔率全网最高，注册领{number}元体验金 {short}",
     ),
     *_spam(
         "phishing",
@@ -134,6 +138,8 @@ TEMPLATES: tuple[Template, ...] = (
         "【{sig}】您的信用卡额度可提升至{limit}万元，请登录 {url} 进行申请。",
         "您的账户因未完成实名认证将于今日停用，请尽快访问 {url} 重新认证。",
         "【{sig}】您的订单支付异常，系统将退还{amount}元，请点击 {short} 确认收款账户。",
+        "您的社保卡信息需要年审，逾期将停止使用，请登录 {url} 完成认证。",
+        "您购买的商品因仓库原因无法发货，可获赔偿{amount}元，请访问 {short} 办理退款。",
     ),
     *_spam(
         "marketing",

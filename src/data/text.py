@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from src.data.checksums import verify_sha256
 from src.data.errors import DataValidationError
+from src.data.sms_punctuation import punctuate_share
 from src.data.sms_transactional import AUGMENT_PER_TEMPLATE, augmentation_frame
 from src.data.splits import make_split
 from src.data.task_data import TaskData
@@ -273,11 +274,22 @@ def load_sms_spam(cfg: DictConfig) -> TaskData:
     augment = cfg.data.get("augment") or {}
     if not augment.get("enabled", False):
         return data
-    return with_training_augmentation(data, cfg, int(augment.get("per_template", AUGMENT_PER_TEMPLATE)))
+    return with_training_augmentation(
+        data,
+        cfg,
+        int(augment.get("per_template", AUGMENT_PER_TEMPLATE)),
+        float(augment.get("punctuate_share", 0.0)),
+    )
 
 
-def with_training_augmentation(data: TaskData, cfg: DictConfig, per_template: int) -> TaskData:
-    """The corpus plus augmentation rows fixed to the training split (validation and test untouched)."""
+def with_training_augmentation(
+    data: TaskData, cfg: DictConfig, per_template: int, punctuate: float = 0.0
+) -> TaskData:
+    """The corpus plus augmentation rows fixed to the training split (validation and test untouched).
+
+    `punctuate` is the share of the corpus's normal training messages that get seeded
+    punctuation back (`src.data.sms_punctuation`); validation and test keep their rows as read.
+    """
     evaluation = cfg.evaluation
     split = make_split(data.y, int(cfg.seed), float(evaluation.val_size), float(evaluation.test_size))
     labels = pd.Series("train", index=range(len(data.y)), dtype="object")
@@ -286,7 +298,14 @@ def with_training_augmentation(data: TaskData, cfg: DictConfig, per_template: in
     extra = augmentation_frame(int(cfg.seed), per_template)
     extra = extra.loc[~extra["text"].isin(set(data.X["text"]))]  # never a copy of a corpus text
     n = len(extra)
-    X = pd.concat([data.X, pd.DataFrame({"text": extra["text"].astype("str")})], ignore_index=True)
+    corpus_texts = data.X["text"].astype("str").tolist()
+    if punctuate > 0:
+        normal = data.y.astype("str").to_numpy() != str(data.positive_label)
+        eligible = (labels.to_numpy() == "train") & normal
+        corpus_texts = punctuate_share(corpus_texts, eligible, punctuate, int(cfg.seed))
+        log.info("punctuation added to %.0f%% of %d normal training rows", 100 * punctuate, eligible.sum())
+    corpus = pd.DataFrame({"text": pd.Series(corpus_texts, dtype="str")})
+    X = pd.concat([corpus, pd.DataFrame({"text": extra["text"].astype("str")})], ignore_index=True)
     y = pd.concat([data.y, extra["label"].astype("str").rename(data.y.name)], ignore_index=True)
     extras = dict(data.extras)
     extras["source"] = pd.concat([data.extras["source"], pd.Series(["augmentation"] * n, dtype="str")])
