@@ -19,7 +19,7 @@ from src.data.simulate import simulate
 from src.io_atomic import atomic_folder, atomic_output
 from src.paths import PROJECT_ROOT
 from src.scoring.inputs import check_inputs
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 INCOMPLETE = "incomplete population at "
 

@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 from src.config import compose
 from src.paths import CONF_DIR, PROJECT_ROOT
 from src.tracking import all_task_names
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 

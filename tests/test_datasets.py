@@ -28,7 +28,7 @@ from src.reports import store
 from src.reports.runs import latest_runs, unfinished_runs
 from src.reports.summary import collect
 from src.tracking import configure_store, ensure_experiment
-from tests.conftest import TELCO
+from tests.helpers.data import TELCO
 
 TITLE = "Second churn table built by the test (600 customers, 0/1 labels)"
 

@@ -26,7 +26,7 @@ from src.features.titles import registry_labeller
 from src.models.evaluate import Split, make_split
 from src.paths import PROJECT_ROOT
 from src.tasks.behaviour import labeller_tags
-from tests.conftest import TELCO
+from tests.helpers.data import TELCO
 
 N_ROWS = 400
 

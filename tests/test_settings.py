@@ -9,7 +9,7 @@ import pytest
 from src.config import compose
 from src.errors import ConfigError
 from src.settings import ProfileSettings, RunSettings, SimulationSettings, check_settings
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 
 def _error_line(stderr: str) -> str:

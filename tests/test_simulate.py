@@ -29,9 +29,9 @@ def run(out: Path, *overrides: str) -> tuple[Path, dict]:
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """One tiny population shared by the read-only tests."""
-    return run(tmp_path_factory.mktemp("sim_a"))
+def sim(tiny: Path) -> tuple[Path, dict]:
+    """The session's tiny population (read-only) and its manifest."""
+    return tiny, json.loads((tiny / "manifest.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")

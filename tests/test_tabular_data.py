@@ -10,7 +10,8 @@ import pytest
 from src.data.errors import DataValidationError
 from src.data.tabular import load_tabular
 from src.experiment import load_task
-from tests.conftest import TELCO, run_cli
+from tests.helpers.cli import run_cli
+from tests.helpers.data import TELCO
 
 
 def _write(tmp_path: Path, text: str | bytes, name: str = "churn.csv") -> Path:
