@@ -63,7 +63,7 @@ def floor(tables: Path) -> dict[str, int]:
         groups = {}
         for name in INPUT_TABLES:
             result = con.execute(floor_query(name), [str(tables / f"{name}.parquet")])
-            groups[name] = result.fetch_arrow_table().num_rows
+            groups[name] = result.to_arrow_table().num_rows
         return groups
     finally:
         con.close()
