@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import resource
 import statistics
 import sys
@@ -69,25 +70,29 @@ def floor(tables: Path) -> dict[str, int]:
         con.close()
 
 
-def timed(fn, repeat: int) -> tuple[float, object]:
-    """Median wall time over `repeat` runs, and the last result."""
-    times, result = [], None
+def timed(fn, repeat: int) -> tuple[float, float, object]:
+    """Median wall time and median process CPU time (every thread) over `repeat` runs, and the last result.
+
+    The CPU time does not grow when other processes share the cores, so it compares runs on a busy machine.
+    """
+    times, cpu_times, result = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        cpu_times.append(time.process_time() - cpu_start)
+    return statistics.median(times), statistics.median(cpu_times), result
 
 
 def run(tables: Path, repeat: int) -> dict:
     """Scan first (it needs little memory), then build, reading the peak RSS after each."""
     rss_start = peak_rss_mib()
-    scan_s, rows = timed(lambda: scan(tables), repeat)
+    scan_s, _, rows = timed(lambda: scan(tables), repeat)
     rss_scan = peak_rss_mib()
-    floor_s, _ = timed(lambda: floor(tables), repeat)
+    floor_s, floor_cpu_s, _ = timed(lambda: floor(tables), repeat)
     rss_floor = peak_rss_mib()
     spec = default_spec()
-    build_s, frame = timed(lambda: build_behaviour_features(tables, spec), repeat)
+    build_s, build_cpu_s, frame = timed(lambda: build_behaviour_features(tables, spec), repeat)
     rss_build = peak_rss_mib()
     events = sum(rows[name] for name in EVENT_TABLES)
     return {
@@ -105,6 +110,10 @@ def run(tables: Path, repeat: int) -> dict:
         "floor_events_per_s": round(events / floor_s),
         "build_over_scan": round(build_s / scan_s, 1),
         "build_over_floor": round(build_s / floor_s, 2),
+        "floor_cpu_s": round(floor_cpu_s, 2),
+        "build_cpu_s": round(build_cpu_s, 2),
+        "build_over_floor_cpu": round(build_cpu_s / floor_cpu_s, 2),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "peak_rss_start_mib": rss_start,
         "peak_rss_scan_mib": rss_scan,
         "peak_rss_floor_mib": rss_floor,
@@ -140,6 +149,10 @@ def main() -> None:
     )
     print(f"| ratio build / floor (goal <= 3x) | {r['build_over_floor']}x | | |")
     print(f"| ratio build / count(*) (footers only, not a floor) | {r['build_over_scan']}x | | |")
+    print(
+        f"\nCPU s (every thread): floor {r['floor_cpu_s']}, build {r['build_cpu_s']}, "
+        f"ratio {r['build_over_floor_cpu']}x; load average (1 min) {r['load_average_1min']}"
+    )
 
 
 if __name__ == "__main__":
