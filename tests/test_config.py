@@ -58,6 +58,7 @@ def test_experiment_paper_sweeps_every_task():
     assert {"keyword", "decision_tree", "lightgbm", "svm", "majority"} <= models
 
 
+@pytest.mark.slow
 def test_unknown_config_name_is_a_clear_error_with_nonzero_exit():
     result = run_cli("src.run", "model=no_such_model", timeout=120)
     assert result.returncode != 0
