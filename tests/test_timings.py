@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from src.reports.timings import clock, read_install, read_stages, render, write_timings
+from src.reports.timings import clock, read_install, read_stages, render, run_times, write_timings
+from tests.helpers.champions import CHAMPIONS, TinyChampions
 
 
 def test_stages_are_read_in_order_and_a_bad_line_is_named(tmp_path: Path) -> None:
@@ -53,3 +54,10 @@ def test_empty_store_still_writes_the_page(make_cfg, tmp_path: Path) -> None:
     page = output.read_text(encoding="utf-8")
     assert output.name == "timings.md" and "| reports | 12.0 s |" in page
     assert "| **sum of runs** | | | **0.0 s** |" in page
+
+
+@pytest.mark.slow
+def test_the_tiny_champions_runs_are_timed_slowest_first(tiny_champions: TinyChampions) -> None:
+    runs = run_times(tiny_champions.cfgs["channel"])
+    assert dict(zip(runs["task"], runs["model"], strict=True)) == CHAMPIONS
+    assert (runs["seconds"] > 0).all() and runs["seconds"].is_monotonic_decreasing
