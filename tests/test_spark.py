@@ -189,6 +189,7 @@ def test_bad_input_on_spark_is_named_as_locally(
 ) -> None:
     folder = tmp_path / "tables"
     shutil.copytree(tiny, folder)
+    (folder / "manifest.json").unlink()  # a warehouse export, not a simulator's population: no manifest
     damage(folder)
     for engine in ("local", "spark"):
         output = tmp_path / f"profile-{engine}"
