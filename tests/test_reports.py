@@ -173,6 +173,7 @@ def test_a_task_without_runs_says_so(
     assert "No runs yet for `demand`" in text and "python -m src.run task=demand" in text
 
 
+@pytest.mark.slow
 def test_an_empty_store_gives_a_plain_no_runs_summary(tmp_path: Path) -> None:
     from src.report import render_all
 
