@@ -10,12 +10,13 @@ UV_VERSION := 0.13.9
 INSTALLER ?= uv
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup reproduce test lint docs reports ui occupation-gap bench clean
+.PHONY: help setup reproduce test test-fast lint docs reports ui occupation-gap bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml requirements.lock
+	@date +%s.%N > .install_start
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	@if [ "$(INSTALLER)" = "uv" ] && $(PY) -m pip install -q "uv==$(UV_VERSION)" 2>/dev/null; then \
 		echo "installing pinned packages with uv"; \
@@ -24,16 +25,28 @@ $(STAMP): pyproject.toml requirements.lock
 		echo "installing pinned packages with pip"; \
 		$(PY) -m pip install -q -c requirements.lock -e ".[dev,spark]"; \
 	fi
+	@printf '%s\t%s\n' "$$(cat .install_start)" "$$(date +%s.%N)" > $(VENV)/.install_times; rm -f .install_start
 	@touch $(STAMP)
 
 setup: $(STAMP) ## create .venv and install the pinned packages (uv if available, else pip)
 
-reproduce: setup ## run the whole study reproduction on the embedded data and write reports/
-	$(PY) -m src.run -m +experiment=paper
-	$(PY) -m src.report
+# Stage timings for reports/timings.md: `$(call stage,name,command)` runs the command and appends
+# name<TAB>start<TAB>end (epoch seconds) to $(TIMINGS).
+TIMINGS := outputs/timings/stages.tsv
+stage = @mkdir -p $(dir $(TIMINGS)); start=$$(date +%s.%N); $(2) && printf '%s\t%s\t%s\n' '$(1)' "$$start" "$$(date +%s.%N)" >> $(TIMINGS)
 
-test: setup ## run the test suite
-	$(PY) -m pytest
+reproduce: setup ## run the whole study reproduction on the embedded data, write reports/ and reports/timings.md
+	@rm -f $(TIMINGS)
+	$(call stage,simulation,test -f data/simulated/default/manifest.json || $(PY) -m src.data.simulate)
+	$(call stage,sweep (every task x model),$(PY) -m src.run -m +experiment=paper)
+	$(call stage,reports,$(PY) -m src.report)
+	$(PY) -m src.reports.timings
+
+test: setup ## run the whole test suite (CI); prints the 30 slowest tests
+	$(PY) -m pytest --durations=30
+
+test-fast: setup ## the unit tests only (skips the tests marked slow), for the inner loop
+	$(PY) -m pytest -m "not slow" -q
 
 lint: setup ## ruff check, format check and the import-layer contracts (lint-imports)
 	$(VENV)/bin/ruff check .

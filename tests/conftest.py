@@ -1,22 +1,23 @@
-"""Shared fixtures: configs composed with outputs, caches and the MLflow store under tmp_path."""
+"""Shared fixtures: configs with outputs under tmp_path, and the session's tiny population and champions.
+
+Helpers that test modules import live in tests/helpers/.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
 from src.config import compose
 from src.data.simulate import simulate
 from src.features.backends import spark_missing, spark_session
-from src.paths import PROJECT_ROOT
-
-TELCO = PROJECT_ROOT / "data/raw/ibm_telco_customer_churn/Telco-Customer-Churn.csv"
+from src.profile import build_profile
+from tests.helpers.champions import TinyChampions, train_champions
+from tests.helpers.profile import profile_cfg
 
 
 @pytest.fixture
@@ -43,25 +44,32 @@ def make_cfg(tmp_path: Path, store_dir: Path) -> Callable[..., DictConfig]:
     return _make
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run `python -m <args>` in a fresh process, as a user would."""
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=cwd or PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny simulated population (2,000 users, 14 days), shared read-only by the test modules."""
     out = tmp_path_factory.mktemp("sim")
     simulate(compose(["simulate=tiny", f"paths.simulated_dir={out}"], config_name="simulation"))
     return out / "tiny"
+
+
+@pytest.fixture(scope="session")
+def tiny_champions(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> TinyChampions:
+    """The cheap champion of every behaviour task, trained once on the tiny population in a private store."""
+    return train_champions(tmp_path_factory.mktemp("store"), tiny)
+
+
+@pytest.fixture(scope="session")
+def store(tiny_champions: TinyChampions) -> Path:
+    """The root of the tiny champions' store (mlruns/ and cache/ under it)."""
+    return tiny_champions.root
+
+
+@pytest.fixture(scope="session")
+def profiled(tiny: Path, store: Path, tmp_path_factory: pytest.TempPathFactory):
+    """(config, profile, sidecar) of the tiny population in one chunk, scored by the tiny champions."""
+    cfg = profile_cfg(store, tiny, tmp_path_factory.mktemp("out") / "profile.parquet")
+    sidecar = build_profile(cfg)
+    return cfg, pd.read_parquet(cfg.output), sidecar
 
 
 @pytest.fixture(scope="session")

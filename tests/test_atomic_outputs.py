@@ -19,7 +19,7 @@ from src.data.simulate import simulate
 from src.io_atomic import atomic_folder, atomic_output
 from src.paths import PROJECT_ROOT
 from src.scoring.inputs import check_inputs
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 INCOMPLETE = "incomplete population at "
 
@@ -54,6 +54,7 @@ def _wait_for_partial_tables(out: Path, proc: subprocess.Popen, timeout: float =
     raise AssertionError("the simulator never started writing")
 
 
+@pytest.mark.slow
 def test_killed_rerun_keeps_previous_population_and_readers_refuse_the_partial_folder(tmp_path: Path) -> None:
     """SIGKILL while the rerun writes: the old population verifies unchanged; the partial one is refused."""
     simulate(compose(["simulate=tiny", f"paths.simulated_dir={tmp_path}"], config_name="simulation"))

@@ -413,18 +413,16 @@ def test_transformer_instantiates_from_the_features_config() -> None:
     assert isinstance(tf, FeatureTableTransformer) and tf.scale and tf.id_column == "user_id"
 
 
-def test_tiny_simulated_population(tmp_path: Path) -> None:
+def test_tiny_simulated_population(tiny: Path) -> None:
     """Smoke test: the tiny simulated population gives one sane row per subscriber."""
     import duckdb
 
     from src.config import compose
-    from src.data.simulate import simulate
 
-    cfg = compose(["simulate=tiny", f"paths.simulated_dir={tmp_path}"], config_name="simulation")
-    simulate(cfg)
-    folder = tmp_path / cfg.simulate.name
+    n_users = compose(["simulate=tiny"], config_name="simulation").simulate.n_users
+    folder = tiny
     frame = build_behaviour_features(folder, default_spec())
-    assert len(frame) == cfg.simulate.n_users and frame["user_id"].is_monotonic_increasing
+    assert len(frame) == n_users and frame["user_id"].is_monotonic_increasing
     nan_columns = {c for c in frame.columns if frame[c].isna().any()}
     assert nan_columns <= {"age", "female", "province_nonlocal"}
     shares = [c for c in frame.columns if "share" in c]

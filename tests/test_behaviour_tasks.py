@@ -1,8 +1,9 @@
-"""Behaviour tasks end to end on a tiny simulated population: occupation, churn_sim, channel, content."""
+"""Behaviour tasks end to end on a tiny simulated population: occupation, churn_sim, channel, content.
+
+The runs are the session's tiny champions (tests/helpers/champions.py), shared with the profile tests.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -11,42 +12,20 @@ import pytest
 from omegaconf import OmegaConf
 
 from src.config import compose
-from src.experiment import run as run_experiment
 from src.features.content_preference import attached_fusion, rule_scores
 from src.tasks.behaviour import ceiling_value, load_occupation
 from src.tasks.content import hit_rates
+from tests.helpers.champions import TinyChampions
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def make(tiny: Path, tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("store")
-
-    def _make(task: str, model: str, *extra: str):
-        return compose(
-            [
-                f"task={task}",
-                f"model={model}",
-                f"data.tables_dir={tiny}",
-                "data.simulate_if_missing=false",
-                "features.titles.labeller=lookup",
-                f"paths.mlruns_dir={root / 'mlruns'}",
-                f"paths.cache_dir={root / 'cache'}",
-                "evaluation.n_bootstrap=50",
-                *extra,
-            ]
-        )
-
-    return _make
-
-
-def test_occupation_uses_observed_users_and_logs_its_ceiling(make) -> None:
-    cfg = make("occupation", "decision_tree")
+def test_occupation_uses_observed_users_and_logs_its_ceiling(tiny_champions: TinyChampions) -> None:
+    cfg = tiny_champions.use("occupation")
     data = load_occupation(cfg)
     assert 0 < len(data.y) < 2000 and data.quarantine["occupation_not_observed"] == 2000 - len(data.y)
     assert set(data.y) <= set(compose(["simulate=tiny"], "simulation").simulate.occupations)
-    metrics = run_experiment(cfg)
+    metrics = tiny_champions.metrics["occupation"]
     assert metrics["ceiling_accuracy"] == pytest.approx(
         ceiling_value(data.extras["ceilings"], "occupation.accuracy_vs_observed_label")
     )
@@ -79,8 +58,8 @@ def test_paired_ceiling_gap_on_known_predictions() -> None:
     assert metrics["test_gap_to_ceiling_accuracy_lo"] < 0.3 < metrics["test_gap_to_ceiling_accuracy_hi"]
 
 
-def test_churn_sim_has_the_churn_metrics(make) -> None:
-    metrics = run_experiment(make("churn_sim", "logreg"))
+def test_churn_sim_has_the_churn_metrics(tiny_champions: TinyChampions) -> None:
+    metrics = tiny_champions.metrics["churn_sim"]
     assert {"test_roc_auc", "test_pr_auc", "test_brier", "ceiling_roc_auc", "gap_to_ceiling_roc_auc"} <= set(
         metrics
     )
@@ -91,9 +70,9 @@ def test_churn_sim_has_the_churn_metrics(make) -> None:
     assert 0.0 <= metrics["test_ceiling_brier"] <= 0.25
 
 
-def test_channel_runner_grades_every_test_user_and_registers_one_model(make) -> None:
-    cfg = make("channel", "logreg")
-    metrics = run_experiment(cfg)
+def test_channel_runner_grades_every_test_user_and_registers_one_model(tiny_champions: TinyChampions) -> None:
+    cfg = tiny_champions.use("channel")
+    metrics = tiny_champions.metrics["channel"]
     channels = list(cfg.task.channels)
     assert metrics["test_roc_auc"] == pytest.approx(np.mean([metrics[f"test_roc_auc_{c}"] for c in channels]))
     assert metrics["test_roc_auc_lo"] <= metrics["test_roc_auc"] <= metrics["test_roc_auc_hi"]
@@ -132,9 +111,9 @@ def test_channel_runner_grades_every_test_user_and_registers_one_model(make) -> 
     assert mlflow.get_run(run_id).data.tags["title_labeller.labeller"] == "lookup"
 
 
-def test_content_two_stage_scores_explicit_and_latent_users(make) -> None:
-    cfg = make("content", "decision_tree")
-    metrics = run_experiment(cfg)
+def test_content_two_stage_scores_explicit_and_latent_users(tiny_champions: TinyChampions) -> None:
+    tiny_champions.use("content")
+    metrics = tiny_champions.metrics["content"]
     for who in ("", "_explicit", "_latent"):
         assert 0.0 <= metrics[f"test_top1{who}"] <= metrics[f"test_top3{who}"] <= 1.0
     assert metrics["test_top1_explicit"] > 1 / 8  # the rules beat a random guess on explicit users

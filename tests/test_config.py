@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 from src.config import compose
 from src.paths import CONF_DIR, PROJECT_ROOT
 from src.tracking import all_task_names
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 
@@ -61,6 +61,7 @@ def test_experiment_paper_sweeps_every_task():
     assert {"keyword", "decision_tree", "lightgbm", "svm", "majority"} <= models
 
 
+@pytest.mark.slow
 def test_unknown_config_name_is_a_clear_error_with_nonzero_exit():
     result = run_cli("src.run", "model=no_such_model", timeout=120)
     assert result.returncode != 0

@@ -28,7 +28,7 @@ from src.reports import store
 from src.reports.runs import latest_runs, unfinished_runs
 from src.reports.summary import collect
 from src.tracking import configure_store, ensure_experiment
-from tests.conftest import TELCO
+from tests.helpers.data import TELCO
 
 TITLE = "Second churn table built by the test (600 customers, 0/1 labels)"
 
@@ -171,6 +171,7 @@ def _score_in_fresh_process(world, folder: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_each_dataset_has_its_own_experiment_model_and_champion(world):
     client = MlflowClient()
     configure_store(world["ibm"])
@@ -190,6 +191,7 @@ def test_each_dataset_has_its_own_experiment_model_and_champion(world):
     assert versions[0].tags["input_schema"] != ibm_champion.tags["input_schema"]
 
 
+@pytest.mark.slow
 def test_a_pinned_champion_survives_a_later_better_run(world):
     client = MlflowClient()
     assert world["better"]["val_roc_auc"] > world["first"]["val_roc_auc"]  # the later run is better
@@ -202,6 +204,7 @@ def test_a_pinned_champion_survives_a_later_better_run(world):
     assert "champion_pinned" not in client.get_registered_model("profiling-churn").tags
 
 
+@pytest.mark.slow
 def test_champions_score_raw_rows_in_a_fresh_process(world, tmp_path):
     out = _score_in_fresh_process(world, tmp_path)
     assert out["ibm_dtypes"] == {"tenure": "int64", "TotalCharges": "float64"}
@@ -217,6 +220,7 @@ def test_champions_score_raw_rows_in_a_fresh_process(world, tmp_path):
     assert "lacks declared column(s)" in out["second_on_ibm"]
 
 
+@pytest.mark.slow
 def test_reports_give_each_pair_its_own_section_and_list_unfinished_runs(world):
     cfg = world["ibm"]
     pairs = store.pairs_with_runs(cfg)

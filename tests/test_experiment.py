@@ -16,7 +16,8 @@ from mlflow import MlflowClient
 from src.config import compose
 from src.experiment import run
 from src.paths import PROJECT_ROOT
-from tests.conftest import TELCO, run_cli
+from tests.helpers.cli import run_cli
+from tests.helpers.data import TELCO
 
 pytestmark = pytest.mark.slow
 

@@ -26,7 +26,7 @@ from src.features.titles import registry_labeller
 from src.models.evaluate import Split, make_split
 from src.paths import PROJECT_ROOT
 from src.tasks.behaviour import labeller_tags
-from tests.conftest import TELCO
+from tests.helpers.data import TELCO
 
 N_ROWS = 400
 
@@ -68,6 +68,7 @@ def test_a_third_label_in_a_binary_task_names_the_labels_and_counts(make_cfg, tm
         load_task(_churn(make_cfg, path))
 
 
+@pytest.mark.slow
 def test_missing_targets_are_quarantined_and_counted_never_a_class(make_cfg, tmp_path) -> None:
     path = _telco(tmp_path, edit=_set("Churn", [5, 9, 11], ""))
     cfg = _churn(make_cfg, path)
@@ -194,6 +195,7 @@ with runs_end_on_sigterm(), mlflow.start_run() as active:
 """
 
 
+@pytest.mark.slow
 def test_sigterm_ends_the_active_run_as_killed(tmp_path) -> None:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
@@ -244,6 +246,7 @@ class _Topics(mlflow.pyfunc.PythonModel):
         return pd.DataFrame({"prediction": ["news_tech"] * len(model_input)})
 
 
+@pytest.mark.slow
 def test_the_registry_title_labeller_records_the_champion_version_and_run(make_cfg) -> None:
     cfg = make_cfg("task=occupation", "features.titles.labeller=registry")
     tracking.configure_store(cfg)

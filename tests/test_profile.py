@@ -19,7 +19,6 @@ from src.config import compose
 from src.data.errors import DataValidationError
 from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
-from src.experiment import run as run_experiment
 from src.features.behaviour import build_behaviour_features
 from src.features.behaviour_spec import FeatureSpec, default_spec
 from src.features.content_preference import attached_fusion
@@ -32,61 +31,11 @@ from src.scoring.output import sidecar_path
 from src.scoring.preference import population_rule_scores
 from src.scoring.settings import load_settings
 from src.tasks.content import rule_scores
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
+from tests.helpers.profile import profile_cfg
 
-# Champions trained once for the module: cheap models, titles labelled by the corpus lookup.
-CHAMPIONS = {
-    "occupation": ("decision_tree", run_experiment),
-    "churn_sim": ("logreg", run_experiment),
-    "channel": ("logreg", run_experiment),
-    "content": ("decision_tree", run_experiment),
-}
 # DuckDB sums floats in parallel, so two builds of one feature table differ by ~1e-15.
 RTOL = 1e-9
-
-
-def _profile_cfg(root: Path, tables: Path, output: Path, *extra: str):
-    return compose(
-        [
-            f"input={tables}",
-            f"output={output}",
-            f"paths.mlruns_dir={root / 'mlruns'}",
-            f"paths.cache_dir={root / 'cache'}",
-            "features.titles.labeller=lookup",
-            *extra,
-        ],
-        config_name="profile",
-    )
-
-
-@pytest.fixture(scope="module")
-def store(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private store holding a champion for every task the profile uses."""
-    root = tmp_path_factory.mktemp("store")
-    for task, (model, runner) in CHAMPIONS.items():
-        runner(
-            compose(
-                [
-                    f"task={task}",
-                    f"model={model}",
-                    f"data.tables_dir={tiny}",
-                    "data.simulate_if_missing=false",
-                    "features.titles.labeller=lookup",
-                    f"paths.mlruns_dir={root / 'mlruns'}",
-                    f"paths.cache_dir={root / 'cache'}",
-                    "evaluation.n_bootstrap=20",
-                ]
-            )
-        )
-    return root
-
-
-@pytest.fixture(scope="module")
-def profiled(tiny: Path, store: Path, tmp_path_factory: pytest.TempPathFactory):
-    """(config, profile, sidecar) of the tiny population in one chunk."""
-    cfg = _profile_cfg(store, tiny, tmp_path_factory.mktemp("out") / "profile.parquet")
-    sidecar = build_profile(cfg)
-    return cfg, pd.read_parquet(cfg.output), sidecar
 
 
 def _tables(folder: Path, subscribers: pa.Table | None = None) -> Path:
@@ -181,13 +130,13 @@ def test_bad_input_is_named(tmp_path: Path, damage, message: str) -> None:
     damage(folder)
     output = tmp_path / "profile.parquet"
     with pytest.raises(DataValidationError, match=message):
-        build_profile(_profile_cfg(tmp_path, folder, output))
+        build_profile(profile_cfg(tmp_path, folder, output))
     assert not output.exists()
 
 
 def test_missing_folder_and_unset_paths_are_named(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError, match=r"nowhere: input folder not found \(pass input="):
-        build_profile(_profile_cfg(tmp_path, tmp_path / "nowhere", tmp_path / "p.parquet"))
+        build_profile(profile_cfg(tmp_path, tmp_path / "nowhere", tmp_path / "p.parquet"))
     with pytest.raises(ConfigError, match="set input="):
         build_profile(compose(["output=p.parquet"], config_name="profile"))
 
@@ -195,7 +144,7 @@ def test_missing_folder_and_unset_paths_are_named(tmp_path: Path) -> None:
 def test_missing_champion_says_how_to_train_it(tmp_path: Path) -> None:
     folder = _tables(tmp_path / "tables")
     with pytest.raises(ConfigError, match=r"no champion models:/profiling-channel@champion .* task=channel"):
-        build_profile(_profile_cfg(tmp_path, folder, tmp_path / "p.parquet"))
+        build_profile(profile_cfg(tmp_path, folder, tmp_path / "p.parquet"))
 
 
 # ---- the tiny population with its champions ---------------------------------------------------------
@@ -267,7 +216,7 @@ def test_profile_matches_the_champions_own_predictions(profiled, tiny: Path) -> 
 @pytest.mark.slow
 def test_chunked_profile_equals_one_chunk(profiled, tiny: Path, store: Path, tmp_path: Path) -> None:
     _, whole, _ = profiled
-    chunked = _profile_cfg(store, tiny, tmp_path / "chunked.parquet", "chunk_users=700")
+    chunked = profile_cfg(store, tiny, tmp_path / "chunked.parquet", "chunk_users=700")
     sidecar = build_profile(chunked)
     assert sidecar["settings"]["chunks"] == 3 and pq.ParquetFile(chunked.output).metadata.num_row_groups == 3
     pd.testing.assert_frame_equal(pd.read_parquet(chunked.output), whole, check_exact=False, rtol=RTOL)
@@ -290,7 +239,7 @@ def test_messy_input_is_scored_and_counted(profiled, tiny: Path, store: Path, tm
     table = pa.Table.from_pandas(subscribers, schema=EVENT_SCHEMAS["subscribers"], preserve_index=False)
     pq.write_table(table, folder / "subscribers.parquet")
 
-    cfg = _profile_cfg(store, folder, tmp_path / "messy.parquet", "chunk_users=1000")
+    cfg = profile_cfg(store, folder, tmp_path / "messy.parquet", "chunk_users=1000")
     counts = build_profile(cfg)["counts"]
     profile = pd.read_parquet(cfg.output)
     assert len(profile) == len(clean) + 1 and profile["user_id"].is_unique

@@ -18,7 +18,7 @@ from src.models.model_card import MAX_CARD_CHARS, model_card
 from src.models.promote import PREVIOUS_TAG, promote
 from src.models.registry import PIN_BY_TAG, PIN_TAG, registered_name, update_champion
 from src.tracking import configure_store, ensure_experiment
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 
 @pytest.fixture(scope="module")

@@ -114,6 +114,7 @@ def _check(module: str, overrides: list[str]) -> None:
 COMMANDS = python_commands(bash_commands(documented_text())) + PROSE_COMMANDS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", COMMANDS)
 def test_readme_command_runs_as_written(command: str) -> None:
     module, overrides, sweep = _split(command)

@@ -125,6 +125,7 @@ def test_task_specific_figures_and_tables(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_reports_are_rendered_from_the_store(rendered: tuple[DictConfig, list[str], list[str]]) -> None:
     cfg, _, failed = rendered
     out = _reports(cfg)
@@ -151,6 +152,7 @@ def test_reports_are_rendered_from_the_store(rendered: tuple[DictConfig, list[st
     assert "## churn" in (out / "results.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_missing_artifacts_load_as_none(rendered: tuple[DictConfig, list[str], list[str]]) -> None:
     _, overrides, _ = rendered
     report = task_report.open_report("churn", overrides)
@@ -160,6 +162,7 @@ def test_missing_artifacts_load_as_none(rendered: tuple[DictConfig, list[str], l
     assert store.confusion(majority) is not None and store.predictions(majority) is not None
 
 
+@pytest.mark.slow
 def test_a_task_without_runs_says_so(
     rendered: tuple[DictConfig, list[str], list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -173,6 +176,7 @@ def test_a_task_without_runs_says_so(
     assert "No runs yet for `demand`" in text and "python -m src.run task=demand" in text
 
 
+@pytest.mark.slow
 def test_an_empty_store_gives_a_plain_no_runs_summary(tmp_path: Path) -> None:
     from src.report import render_all
 
@@ -187,6 +191,7 @@ def test_an_empty_store_gives_a_plain_no_runs_summary(tmp_path: Path) -> None:
     assert not (tmp_path / "mlruns" / "mlflow.db").exists(), "rendering must not create a store"
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_report_screenshot_in_headless_chromium(
     rendered: tuple[DictConfig, list[str], list[str]], tmp_path: Path

@@ -96,6 +96,7 @@ def churn_champion(tmp_path_factory):
     return _train(root, "task=churn", "model=logreg"), root
 
 
+@pytest.mark.slow
 def test_served_churn_champion_answers_like_pyfunc(churn_champion):
     cfg, root = churn_champion
     rows = _test_rows(cfg, 20)
@@ -118,6 +119,7 @@ def _plain_request(rows: pd.DataFrame, tenure: list) -> dict:
     return {"dataframe_split": {"columns": list(frame.columns), "data": data}}
 
 
+@pytest.mark.slow
 def test_served_churn_champion_takes_plain_json_numbers_and_refuses_fractional_tenure(churn_champion):
     cfg, root = churn_champion
     rows = _test_rows(cfg, 4)
@@ -141,6 +143,7 @@ def test_served_churn_champion_takes_plain_json_numbers_and_refuses_fractional_t
     _assert_same_scores(served, local)
 
 
+@pytest.mark.slow
 def test_server_that_cannot_load_its_model_fails_with_its_log(churn_champion, tmp_path):
     cfg, _ = churn_champion
     started = time.monotonic()

@@ -9,7 +9,7 @@ import pytest
 from src.config import compose
 from src.errors import ConfigError
 from src.settings import ProfileSettings, RunSettings, SimulationSettings, check_settings
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 
 def _error_line(stderr: str) -> str:
@@ -30,23 +30,27 @@ def _run(tmp_path: Path, *args: str) -> str:
     return _error_line(done.stderr)
 
 
+@pytest.mark.slow
 def test_seed_that_is_not_a_number(tmp_path: Path) -> None:
     line = _run(tmp_path, "task=churn", "model=majority", "seed=abc")
     assert line.startswith("error: seed='abc' is not allowed") and "whole number >= 0" in line
 
 
+@pytest.mark.slow
 def test_val_size_that_is_not_a_number(tmp_path: Path) -> None:
     line = _run(tmp_path, "task=churn", "model=majority", "evaluation.val_size=abc")
     assert line.startswith("error: evaluation.val_size='abc' is not allowed")
     assert "between 0 and 1" in line
 
 
+@pytest.mark.slow
 def test_val_size_above_one_names_val_size_not_the_derived_test_share(tmp_path: Path) -> None:
     line = _run(tmp_path, "task=churn", "model=majority", "evaluation.val_size=1.5")
     assert line.startswith("error: evaluation.val_size=1.5 is not allowed") and "between 0 and 1" in line
     assert "1.76" not in line and "test_size" not in line
 
 
+@pytest.mark.slow
 def test_removed_required_key(tmp_path: Path) -> None:
     line = _run(tmp_path, "task=churn", "model=majority", "~evaluation.test_size")
     assert line == "error: evaluation.test_size is missing: set it to a number between 0 and 1, both excluded"
@@ -63,16 +67,19 @@ def _simulate(tmp_path: Path, *args: str) -> str:
     return _error_line(done.stderr)
 
 
+@pytest.mark.slow
 def test_simulate_n_users_that_is_not_a_number(tmp_path: Path) -> None:
     line = _simulate(tmp_path, "simulate.n_users=abc")
     assert line.startswith("error: simulate.n_users='abc' is not allowed") and "whole number >= 1" in line
 
 
+@pytest.mark.slow
 def test_simulate_chunk_size_zero(tmp_path: Path) -> None:
     line = _simulate(tmp_path, "simulate.chunk_size=0")
     assert line.startswith("error: simulate.chunk_size=0 is not allowed") and "whole number >= 1" in line
 
 
+@pytest.mark.slow
 def test_profile_output_that_is_an_existing_folder_fails_before_the_work(tmp_path: Path) -> None:
     """Refused before the input is read (it does not exist, which would be the next error) or scored."""
     folder = tmp_path / "reports"

@@ -29,9 +29,9 @@ def run(out: Path, *overrides: str) -> tuple[Path, dict]:
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """One tiny population shared by the read-only tests."""
-    return run(tmp_path_factory.mktemp("sim_a"))
+def sim(tiny: Path) -> tuple[Path, dict]:
+    """The session's tiny population (read-only) and its manifest."""
+    return tiny, json.loads((tiny / "manifest.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -159,12 +159,14 @@ def test_corpus_text_is_sampled_unchanged(con: duckdb.DuckDBPyConnection, sim: t
 # --- determinism ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_files(sim: tuple[Path, dict], tmp_path: Path) -> None:
     """Two runs with the same seed and config write the same bytes."""
     _, again = run(tmp_path)
     assert again["files_sha256"] == sim[1]["files_sha256"]
 
 
+@pytest.mark.slow
 def test_chunk_size_and_workers_do_not_change_content(sim: tuple[Path, dict], tmp_path: Path) -> None:
     """Same sorted rows with another chunk size; same bytes with two worker processes."""
     folder, manifest = sim
@@ -178,6 +180,7 @@ def test_chunk_size_and_workers_do_not_change_content(sim: tuple[Path, dict], tm
     assert parallel["files_sha256"] == manifest["files_sha256"]
 
 
+@pytest.mark.slow
 def test_other_seed_changes_content(sim: tuple[Path, dict], tmp_path: Path) -> None:
     """The seed matters."""
     _, other = run(tmp_path, "seed=7")

@@ -25,7 +25,6 @@ from src.features.behaviour_spec import FeatureSpec, default_spec
 from src.features.titles import title_labeller
 from src.profile import build_profile
 from src.scoring.output import sidecar_path
-from tests.test_profile import profiled, store  # noqa: F401  (module fixtures: champions, local profile)
 
 RTOL = 1e-9
 
@@ -128,8 +127,8 @@ def test_bad_tables_on_spark_fail_like_duckdb(tmp_path: Path, spark_con) -> None
 @pytest.mark.spark
 @pytest.mark.slow
 def test_spark_profile_equals_the_local_profile(
-    profiled,  # noqa: F811  (the fixture imported from test_profile)
-    store: Path,  # noqa: F811
+    profiled,
+    store: Path,
     tiny: Path,
     spark,
     tmp_path: Path,
@@ -190,6 +189,7 @@ def test_bad_input_on_spark_is_named_as_locally(
 ) -> None:
     folder = tmp_path / "tables"
     shutil.copytree(tiny, folder)
+    (folder / "manifest.json").unlink()  # a warehouse export, not a simulator's population: no manifest
     damage(folder)
     for engine in ("local", "spark"):
         output = tmp_path / f"profile-{engine}"

@@ -10,7 +10,8 @@ import pytest
 from src.data.errors import DataValidationError
 from src.data.tabular import load_tabular
 from src.experiment import load_task
-from tests.conftest import TELCO, run_cli
+from tests.helpers.cli import run_cli
+from tests.helpers.data import TELCO
 
 
 def _write(tmp_path: Path, text: str | bytes, name: str = "churn.csv") -> Path:
@@ -95,6 +96,7 @@ def test_duplicate_id_is_an_error(make_cfg, tmp_path):
         load_tabular(make_cfg("task=churn", f"data.path={path}", "data.sha256=null"))
 
 
+@pytest.mark.slow
 def test_bad_data_on_the_cli_is_one_line_and_nonzero_exit(tmp_path):
     path = _write(tmp_path, "")
     result = run_cli(

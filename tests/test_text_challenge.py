@@ -71,6 +71,7 @@ def test_augmentation_templates_and_signatures_are_disjoint_from_the_challenge()
     assert not texts & set(challenge_frame()["text"])
 
 
+@pytest.mark.slow
 def test_augmentation_joins_the_training_split_only() -> None:
     cfg = compose(["task=spam", "data.augment.per_template=2"])
     data = loaders.load_sms_spam(cfg)

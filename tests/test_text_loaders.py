@@ -60,6 +60,7 @@ def test_toutiao_category_label() -> None:
     assert data.y.name == "category"
 
 
+@pytest.mark.slow
 def test_satisfaction_both_files_shuffled() -> None:
     data = loaders.load_waimai_chnsenticorp(_cfg("waimai_chnsenticorp"))
     _accounted(data)

@@ -79,6 +79,7 @@ def test_pickle_round_trip_holds_no_jieba_instance(tmp_path: Path) -> None:
         assert again.transform(TEXTS) == expected
 
 
+@pytest.mark.slow
 def test_fitted_features_reload_in_a_fresh_process(tmp_path: Path) -> None:
     features = make_text_features(min_df=1, cache_dir=str(tmp_path)).fit(pd.DataFrame({"text": TEXTS}))
     expected = features.transform(pd.DataFrame({"text": TEXTS})).toarray().round(6).tolist()

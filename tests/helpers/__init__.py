@@ -1,0 +1,1 @@
+"""Helpers that test modules import (fixtures stay in tests/conftest.py)."""

@@ -1,0 +1,61 @@
+"""The tiny champions: the cheap model of every behaviour task, trained on the tiny population."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from src.config import compose
+from src.experiment import run as run_experiment
+from src.tracking import configure_store
+
+# task -> cheap model; the profile scores every one of them
+CHAMPIONS: dict[str, str] = {
+    "occupation": "decision_tree",
+    "churn_sim": "logreg",
+    "channel": "logreg",
+    "content": "decision_tree",
+}
+
+
+@dataclass
+class TinyChampions:
+    """A store root holding one champion per task, with the config and metrics of each run."""
+
+    root: Path
+    cfgs: dict[str, DictConfig] = field(default_factory=dict)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def use(self, task: str) -> DictConfig:
+        """Point MLflow at this store (other tests move it) and return the task's config."""
+        configure_store(self.cfgs[task])
+        return self.cfgs[task]
+
+
+def champion_cfg(root: Path, tables: Path, task: str, model: str, *extra: str) -> DictConfig:
+    """A behaviour task's config on the given tables, its store and cache under root."""
+    return compose(
+        [
+            f"task={task}",
+            f"model={model}",
+            f"data.tables_dir={tables}",
+            "data.simulate_if_missing=false",
+            "features.titles.labeller=lookup",
+            f"paths.mlruns_dir={root / 'mlruns'}",
+            f"paths.cache_dir={root / 'cache'}",
+            "evaluation.n_bootstrap=50",
+            *extra,
+        ]
+    )
+
+
+def train_champions(root: Path, tables: Path) -> TinyChampions:
+    """Train every task's cheap model once; the runs register the champions in root/mlruns."""
+    champions = TinyChampions(root)
+    for task, model in CHAMPIONS.items():
+        cfg = champion_cfg(root, tables, task, model)
+        champions.cfgs[task] = cfg
+        champions.metrics[task] = run_experiment(cfg)
+    return champions
