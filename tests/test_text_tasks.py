@@ -180,3 +180,63 @@ def test_spam_champion_predicts_raw_strings_in_a_fresh_process(spam_store, tmp_p
         pd.DataFrame({"text": ["恭喜您中奖了，请点击链接领取奖品", "晚上一起吃饭吗", "", "🙂🙂"]})
     )
     pd.testing.assert_frame_equal(expected, scores, check_dtype=False)
+
+
+def _snapshot(folder: Path) -> dict[str, float]:
+    """Every file under `folder` with its modification time (empty when the folder does not exist)."""
+    return {str(p): p.stat().st_mtime for p in folder.rglob("*") if p.is_file()} if folder.exists() else {}
+
+
+@pytest.mark.slow
+def test_a_copied_text_model_predicts_with_the_training_store_and_checkout_gone(
+    spam_store, tmp_path: Path
+) -> None:
+    """A deployer's copy of the model folder works alone; predicting never writes to the training side."""
+    cfg, _ = spam_store
+    copy = Path(
+        mlflow.artifacts.download_artifacts(
+            "models:/profiling-spam@champion", dst_path=str(tmp_path / "copy")
+        )
+    )
+    store = Path(cfg.paths.mlruns_dir)
+    cache = Path(cfg.paths.cache_dir)
+    before = _snapshot(cache)
+    gone = store.with_name(store.name + "-gone")
+    store.rename(gone)  # the training store is no longer there
+    try:
+        home = tmp_path / "home"
+        script = (
+            "import sys, mlflow, pandas as pd\n"
+            "model = mlflow.pyfunc.load_model(sys.argv[1])\n"
+            "texts = ['【某银行】您尾号1234的账户于11月30日支出50.00元', '晚上一起吃饭吗']\n"
+            "out = model.predict(pd.DataFrame({'text': texts}))\n"
+            "out.to_json(sys.argv[2])\n"
+        )
+        # another folder, no PYTHONPATH to the checkout, a fresh home: the model brings its own code
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "XDG_CACHE_HOME")}
+        env["HOME"] = str(home)
+        target = tmp_path / "scores.json"
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(copy), str(target)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+    finally:
+        gone.rename(store)
+    assert done.returncode == 0, done.stderr[-2000:]
+    scores = pd.read_json(target)
+    assert len(scores) == 2 and set(scores["prediction"]) <= {"ham", "spam"}
+    assert _snapshot(cache) == before  # the training cache was neither read into nor written
+    assert not (home / ".cache" / "telecom-profiling" / "tokens").exists()  # no token cache by default
+    for path in copy.rglob("*"):
+        if (
+            path.is_file()
+            and path.suffix in (".yaml", ".json", ".txt", "")
+            and path.stat().st_size < 1_000_000
+        ):
+            assert str(PROJECT_ROOT) not in path.read_text(errors="ignore"), (
+                path
+            )  # no machine path in the model
