@@ -27,6 +27,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from src.data.errors import DataValidationError
+from src.data.layout import scan_source, table_exists, table_path
 from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
 from src.features import behaviour_aggregates as agg
@@ -253,13 +254,13 @@ def _numeric(values: pd.Series, is_count: bool) -> pd.Series:
 
 
 def _read(con: ibis.BaseBackend, tables_dir: Path, name: str) -> ir.Table:
-    """Register one Parquet table; the file and the declared columns must exist."""
-    path = tables_dir / f"{name}.parquet"
-    if not path.is_file():
+    """Register one Parquet table (a file or a folder of parts); it and its declared columns must exist."""
+    path = table_path(tables_dir, name)
+    if not table_exists(path):
         raise DataValidationError(
             "table not found", file=path, hint="run `python -m src.data.simulate` or fix features.tables_dir"
         )
-    table = con.read_parquet(path, table_name=name)
+    table = con.read_parquet(scan_source(path), table_name=name)
     for column in EVENT_SCHEMAS[name].names:
         if column not in table.columns:
             raise DataValidationError(f"table '{name}' lacks a declared column", file=path, column=column)
