@@ -9,25 +9,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from src.config import compose
 from src.data.layout import table_files, table_path
 from src.data.population import IncompletePopulation, verify_population
-from src.data.simulate import simulate
 from src.data.warehouse import TABLES
 from src.features.behaviour import build_behaviour_features, default_spec
 from src.scoring.inputs import check_inputs, subscriber_ids
 from src.scoring.rfm import read_bills
 
 
-@pytest.fixture(scope="module")
-def partitioned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def partitioned(tiny_partitioned: Path) -> Path:
     """The tiny population written with `simulate.partitioned=true`."""
-    out = tmp_path_factory.mktemp("sim_parts")
-    cfg = compose(
-        ["simulate=tiny", f"paths.simulated_dir={out}", "simulate.partitioned=true"], config_name="simulation"
-    )
-    simulate(cfg)
-    return out / "tiny"
+    return tiny_partitioned
 
 
 def _concatenated(path: Path) -> pa.Table:
