@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ def spark_passes(job: Job, spark: Mapping[str, Any], schema: pa.Schema, output: 
     try:
         with timed(job.timings, "features"):
             spark_features(job, con, spill)
-        features = session.read.parquet(str(spill))
+        features = session.read.parquet(str(spill / "block-*"))
         check_feature_rows(features, job)
         with timed(job.timings, "prior"):
             prior = spark_prior(features, job)
@@ -64,9 +65,21 @@ def spark_passes(job: Job, spark: Mapping[str, Any], schema: pa.Schema, output: 
 
 
 def spark_features(job: Job, con: ibis.BaseBackend, spill: Path) -> None:
-    """Every subscriber's features as one Ibis expression, run and written by Spark to the folder `spill`."""
-    with feature_families(job.folder, job.settings.spec, job.labeller, con=con) as steps:
-        con.to_parquet(joined_features(steps), spill)
+    """Each block's features as one Ibis expression (one Spark job), written by Spark under `spill`.
+
+    Blocks of `chunk_users` subscribers bound the memory Spark's joins and caches need; every block
+    has the same column types, so `spill/block-*` reads as one table.
+    """
+    for number, (first, last, _) in enumerate(job.chunks):
+        began = time.perf_counter()
+        with feature_families(
+            job.folder, job.settings.spec, job.labeller, user_range=(first, last), con=con
+        ) as steps:
+            con.to_parquet(joined_features(steps), spill / f"block-{number:05d}")
+        log.info(
+            "features of block %d/%d (user_id %d..%d) on Spark: %.2f s",
+            number + 1, len(job.chunks), first, last, time.perf_counter() - began,
+        )  # fmt: skip
 
 
 def check_feature_rows(features: Any, job: Job) -> None:
