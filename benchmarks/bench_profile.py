@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_simulate import measure_child  # noqa: E402
+from src.data.layout import table_exists, table_path  # noqa: E402
 
 
 def missing_champions(mlruns: Path, labeller: str) -> list[str]:
@@ -92,7 +93,7 @@ def main() -> None:
     parser.add_argument("--engine", default="local", choices=["local", "spark"])
     parser.add_argument("--masters", nargs="+", default=["local[1]", "local[2]"], help="Spark masters to run")
     args = parser.parse_args()
-    if not (args.tables / "subscribers.parquet").is_file():
+    if not table_exists(table_path(args.tables, "subscribers")):  # a file, or a partitioned folder
         raise SystemExit(f"no tables in {args.tables}: run `python -m src.data.simulate` first")
     missing = missing_champions(args.mlruns.resolve(), args.labeller)
     if missing:

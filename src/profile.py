@@ -38,7 +38,7 @@ import hydra
 from omegaconf import DictConfig
 
 import src.config  # noqa: F401  (registers the ${project_root:} resolver before Hydra composes)
-from src.data.checksums import sha256_cached
+from src.data.layout import table_path, table_sha256
 from src.errors import ConfigError, ProfilingError
 from src.features.backends import check_backend, configured_backend, require_spark
 from src.features.behaviour import INPUT_TABLES
@@ -76,7 +76,7 @@ def build_profile(cfg: DictConfig) -> dict[str, Any]:
         champions = load_champions(cfg)
         labeller, labeller_record = load_labeller(cfg)
     with timed(timings, "checksums"):
-        checksums = {name: sha256_cached(folder / f"{name}.parquet") for name in INPUT_TABLES}
+        checksums = {name: table_sha256(table_path(folder, name)) for name in INPUT_TABLES}
     with timed(timings, "window"):
         settings = dataclasses.replace(settings, spec=pin_window(folder, settings.spec))
         reference_month = rfm_reference_month(folder, settings.rfm)

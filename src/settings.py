@@ -58,6 +58,7 @@ class Simulate(Schema):
     chunk_size: Count
     workers: Count
     row_group_size: Count
+    partitioned: bool = False
 
 
 class RunSettings(Schema):

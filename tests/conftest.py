@@ -73,6 +73,15 @@ def profiled(tiny: Path, store: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
+def tiny_partitioned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny population written with `simulate.partitioned=true` (a folder of part files per table)."""
+    out = tmp_path_factory.mktemp("sim_parts")
+    overrides = ["simulate=tiny", f"paths.simulated_dir={out}", "simulate.partitioned=true"]
+    simulate(compose(overrides, config_name="simulation"))
+    return out / "tiny"
+
+
+@pytest.fixture(scope="session")
 def spark():
     """ONE local SparkSession (conf/spark/local.yaml) for every Spark test; they skip without Java."""
     reason = spark_missing()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from src.data.checksums import sha256_cached
+from src.data.layout import table_files
 from src.errors import ProfilingError
 from src.paths import CONF_DIR, PROJECT_ROOT
 
@@ -45,7 +46,16 @@ def verify_population(folder: Path, *, require_manifest: bool = True) -> dict[st
             )
         if sha256_cached(file) != expected:
             raise _incomplete(folder, f"{name} differs from the manifest's SHA-256")
+    unlisted = [name for name in _part_names(folder) if name not in checksums]
+    if unlisted:  # a part the manifest does not list would add rows unchecked
+        raise _incomplete(folder, f"{unlisted[0]} is not in the manifest")
     return manifest
+
+
+def _part_names(folder: Path) -> list[str]:
+    """Every part file of the partitioned tables in `folder`, as a path inside it."""
+    tables = sorted(path for path in folder.glob("*.parquet") if path.is_dir())
+    return [part.relative_to(folder).as_posix() for table in tables for part in table_files(table)]
 
 
 def rerun_command(folder: Path) -> str:

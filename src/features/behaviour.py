@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import ibis
@@ -27,6 +28,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from src.data.errors import DataValidationError
+from src.data.layout import scan_source, table_exists, table_path
 from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
 from src.features import behaviour_aggregates as agg
@@ -40,6 +42,8 @@ __all__ = [
     "build_behaviour_features",
     "default_spec",
     "feature_columns",
+    "feature_families",
+    "integer_columns",
     "resolve_window",
 ]
 
@@ -99,13 +103,45 @@ def build_behaviour_features(
     `con` is the Ibis backend to run on (e.g. `backends.connect("pyspark", cfg.spark)`), left open;
     None runs on a private in-memory DuckDB.
     """
+    own = con is None
+    con = connect("duckdb") if con is None else con
+    try:
+        with feature_families(tables_dir, spec, title_labeller, user_range=user_range, con=con) as steps:
+            results: list[tuple[pd.DataFrame, dict[str, float], set[str]]] = []
+            for name, step in tqdm(steps, desc="behaviour features", unit="step", disable=None):
+                began = time.perf_counter()
+                expr, fill = step()
+                frame = expr.to_pandas()
+                log.info(
+                    "behaviour %-16s %7d users, %2d columns, %.2f s",
+                    name, len(frame), frame.shape[1] - 1, time.perf_counter() - began,
+                )  # fmt: skip
+                results.append((frame, fill, integer_columns(expr)))
+    finally:
+        if own:
+            con.disconnect()
+    return _assemble(results)
+
+
+@contextmanager
+def feature_families(
+    tables_dir: Path,
+    spec: FeatureSpec,
+    title_labeller: TitleLabeller | None = None,
+    *,
+    user_range: tuple[int, int] | None = None,
+    con: ibis.BaseBackend,
+) -> Iterator[list[tuple[str, Step]]]:
+    """The feature families as (name, step) in column order, on `con`; the cached tables are released on exit.
+
+    Each step returns (per-user Ibis table, fill values other than 0 for users without a row).
+    `user_range` as in `build_behaviour_features`.
+    """
     tables_dir = Path(tables_dir)
     if user_range is not None:
         first, last = (int(x) for x in user_range)
         if first > last:
             raise ValueError(f"user_range {user_range}: first must be <= last")
-    own = con is None
-    con = connect("duckdb") if con is None else con
     tables: _Tables | None = None
     try:
         raw = {name: _read(con, tables_dir, name) for name in INPUT_TABLES}
@@ -117,23 +153,10 @@ def build_behaviour_features(
         log.info("behaviour window [%s, %s) over %s", start, end, tables_dir)
         multi_use = {*MULTI_USE, "web_visits"} if title_labeller else set(MULTI_USE)
         tables = _Tables(raw, start, end, spec, multi_use)
-        steps = _steps(tables, spec, end, title_labeller)
-        results: list[tuple[pd.DataFrame, dict[str, float], set[str]]] = []
-        for name, step in tqdm(steps, desc="behaviour features", unit="step", disable=None):
-            began = time.perf_counter()
-            expr, fill = step()
-            frame = expr.to_pandas()
-            log.info(
-                "behaviour %-16s %7d users, %2d columns, %.2f s",
-                name, len(frame), frame.shape[1] - 1, time.perf_counter() - began,
-            )  # fmt: skip
-            results.append((frame, fill, _integer_columns(expr)))
+        yield _steps(tables, spec, end, title_labeller)
     finally:
         if tables is not None:
             tables.release()
-        if own:
-            con.disconnect()
-    return _assemble(results)
 
 
 class _Tables:
@@ -235,7 +258,7 @@ def _assemble(results: list[tuple[pd.DataFrame, dict[str, float], set[str]]]) ->
     return pd.DataFrame(columns).reset_index(drop=True)
 
 
-def _integer_columns(expr: ir.Table) -> set[str]:
+def integer_columns(expr: ir.Table) -> set[str]:
     """Counts and flags by their Ibis type, not the dtype a backend hands pandas.
 
     `count(where=...)` is 0 on DuckDB but NULL (so a float column) on Spark for a user none of whose
@@ -253,13 +276,13 @@ def _numeric(values: pd.Series, is_count: bool) -> pd.Series:
 
 
 def _read(con: ibis.BaseBackend, tables_dir: Path, name: str) -> ir.Table:
-    """Register one Parquet table; the file and the declared columns must exist."""
-    path = tables_dir / f"{name}.parquet"
-    if not path.is_file():
+    """Register one Parquet table (a file or a folder of parts); it and its declared columns must exist."""
+    path = table_path(tables_dir, name)
+    if not table_exists(path):
         raise DataValidationError(
             "table not found", file=path, hint="run `python -m src.data.simulate` or fix features.tables_dir"
         )
-    table = con.read_parquet(path, table_name=name)
+    table = con.read_parquet(scan_source(path), table_name=name)
     for column in EVENT_SCHEMAS[name].names:
         if column not in table.columns:
             raise DataValidationError(f"table '{name}' lacks a declared column", file=path, column=column)

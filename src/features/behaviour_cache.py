@@ -9,8 +9,8 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from src.data.checksums import sha256_cached
 from src.data.errors import DataValidationError
+from src.data.layout import table_exists, table_path, table_sha256
 from src.features.behaviour import FEATURES_VERSION, INPUT_TABLES, TitleLabeller, build_behaviour_features
 from src.features.behaviour_spec import FeatureSpec
 from src.io_atomic import atomic_output
@@ -22,10 +22,10 @@ def behaviour_cache_key(tables_dir: Path, spec: FeatureSpec, labeller_key: str |
     """SHA-256 over each input table's SHA-256, the spec (sorted JSON), labeller key and FEATURES_VERSION."""
     digest = hashlib.sha256()
     for name in INPUT_TABLES:
-        path = Path(tables_dir) / f"{name}.parquet"
-        if not path.is_file():
+        path = table_path(Path(tables_dir), name)
+        if not table_exists(path):
             raise DataValidationError("table not found", file=path, hint="run `python -m src.data.simulate`")
-        digest.update(f"{name}={sha256_cached(path)}\n".encode())
+        digest.update(f"{name}={table_sha256(path)}\n".encode())
     digest.update(f"spec={spec.to_json()}\n".encode())
     digest.update(f"labeller={labeller_key}\n".encode())
     digest.update(f"version={FEATURES_VERSION}\n".encode())

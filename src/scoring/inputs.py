@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from src.data.errors import DataValidationError
+from src.data.layout import scan_source, table_files, table_path
 from src.data.population import verify_population
 from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
@@ -47,39 +48,25 @@ def check_inputs(folder: Path) -> InputCheck:
     verify_population(folder, require_manifest=False)  # a simulated population must be complete
     rows, extra = {}, {}
     for name in INPUT_TABLES:
-        path = folder / f"{name}.parquet"
+        path = table_path(folder, name)
         expected = EVENT_SCHEMAS[name]
-        if not path.is_file():
+        files = table_files(path)
+        if not files:
             raise DataValidationError(
                 f"table '{name}' not found",
                 file=path,
                 hint=f"every one of {', '.join(INPUT_TABLES)} is needed; a source you lack can be an "
                 f"empty table with the columns {', '.join(expected.names)}",
             )
-        try:
-            metadata = pq.ParquetFile(path).metadata
-            actual = metadata.schema.to_arrow_schema()
-        except (pa.ArrowException, OSError) as err:
-            raise DataValidationError(f"not a readable Parquet file ({err})", file=path) from None
-        for column in expected:
-            if column.name not in actual.names:
-                raise DataValidationError(
-                    f"table '{name}' lacks a column", file=path, column=column.name,
-                    hint=f"expected columns: {', '.join(expected.names)}",
-                )  # fmt: skip
-            found = actual.field(column.name).type
-            if not _compatible(column.type, found):
-                raise DataValidationError(
-                    f"has type {found}, expected {_describe(column.type)}",
-                    file=path,
-                    column=column.name,
-                    hint="cast the column when exporting the table",
-                )
-        rows[name] = int(metadata.num_rows)
+        rows[name] = 0
+        for file in files:  # every part of a partitioned table is checked
+            actual, count = _footer(file)
+            _check_columns(name, file, actual)
+            rows[name] += count
         extra[name] = [c for c in actual.names if c not in expected.names]
     if rows["subscribers"] == 0:
         raise DataValidationError(
-            "no subscribers: the table has no rows", file=folder / "subscribers.parquet",
+            "no subscribers: the table has no rows", file=table_path(folder, "subscribers"),
             hint="the profile has one row per subscriber; export the subscribers with the events",
         )  # fmt: skip
     return InputCheck(rows=rows, extra_columns=extra)
@@ -87,8 +74,8 @@ def check_inputs(folder: Path) -> InputCheck:
 
 def subscriber_ids(folder: Path) -> np.ndarray:
     """The distinct user_ids of `subscribers`, sorted; a missing user_id is an error."""
-    path = folder / "subscribers.parquet"
-    column = pq.read_table(path, columns=[ID])[ID]
+    path = table_path(folder, "subscribers")
+    column = pq.read_table([str(file) for file in table_files(path)], columns=[ID])[ID]
     if column.null_count:
         raise DataValidationError(
             f"{column.null_count} row(s) without a user_id", file=path, column=ID,
@@ -126,7 +113,7 @@ def level_counts(folder: Path, settings: Settings) -> dict[str, dict[str, int]]:
             rows = con.execute(
                 f"SELECT {column}, count(DISTINCT user_id) FROM read_parquet(?) "
                 f"WHERE {column} IS NOT NULL GROUP BY {column}",
-                [str(folder / "subscribers.parquet")],
+                [scan_source(table_path(folder, "subscribers"))],
             ).fetchall()
             out[column] = {str(level): int(n) for level, n in sorted(rows) if level not in levels}
     finally:
@@ -147,11 +134,39 @@ def pin_window(folder: Path, spec: FeatureSpec) -> FeatureSpec:
 
     con = ibis.duckdb.connect()
     try:
-        calls = con.read_parquet(folder / "calls.parquet", table_name="calls")
+        calls = con.read_parquet(scan_source(table_path(folder, "calls")), table_name="calls")
         _, end = resolve_window(calls, spec)
     finally:
         con.disconnect()
     return dataclasses.replace(spec, reference_date=end.date().isoformat())
+
+
+def _footer(file: Path) -> tuple[pa.Schema, int]:
+    """The Arrow schema and row count of one Parquet file, from its footer."""
+    try:
+        metadata = pq.ParquetFile(file).metadata
+        return metadata.schema.to_arrow_schema(), int(metadata.num_rows)
+    except (pa.ArrowException, OSError) as err:
+        raise DataValidationError(f"not a readable Parquet file ({err})", file=file) from None
+
+
+def _check_columns(name: str, file: Path, actual: pa.Schema) -> None:
+    """Every declared column of table `name` is in `file`, with a compatible type."""
+    expected = EVENT_SCHEMAS[name]
+    for column in expected:
+        if column.name not in actual.names:
+            raise DataValidationError(
+                f"table '{name}' lacks a column", file=file, column=column.name,
+                hint=f"expected columns: {', '.join(expected.names)}",
+            )  # fmt: skip
+        found = actual.field(column.name).type
+        if not _compatible(column.type, found):
+            raise DataValidationError(
+                f"has type {found}, expected {_describe(column.type)}",
+                file=file,
+                column=column.name,
+                hint="cast the column when exporting the table",
+            )
 
 
 def _compatible(expected: pa.DataType, actual: pa.DataType) -> bool:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from src.data.layout import table_files, table_path
 from src.data.warehouse import EVENT_SCHEMAS
 from src.features.behaviour import ID
 from src.features.rfm import rfm_segments
@@ -20,18 +21,23 @@ def rfm_reference_month(folder: Path, cuts: dict[str, Any]) -> str | None:
         return str(cuts["reference_month"])
     import pyarrow.compute as pc
 
-    latest = pc.max(pq.read_table(folder / "bills.parquet", columns=["month"])["month"]).as_py()
+    latest = pc.max(pq.read_table(_bills(folder), columns=["month"])["month"]).as_py()
     return None if latest is None else f"{latest.year:04d}-{latest.month:02d}"
 
 
 def read_bills(folder: Path, first: int, last: int) -> pd.DataFrame:
     """The bills of user_id first..last, exact duplicate rows once (as in the behaviour features)."""
     table = pq.read_table(
-        folder / "bills.parquet",
+        _bills(folder),
         columns=list(EVENT_SCHEMAS["bills"].names),
         filters=[(ID, ">=", first), (ID, "<=", last)],
     )
     return table.to_pandas().drop_duplicates(ignore_index=True)
+
+
+def _bills(folder: Path) -> list[str]:
+    """The bills table's Parquet files in row order (one file, or a partitioned folder's parts)."""
+    return [str(path) for path in table_files(table_path(folder, "bills"))]
 
 
 def rfm_columns(

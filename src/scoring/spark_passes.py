@@ -1,5 +1,6 @@
-"""The profile's two passes with Spark: features built by the Ibis PySpark backend, the content rules'
-population prior as one Spark aggregation, and the scores computed in parallel with `mapInPandas`
+"""The profile's two passes with Spark: features built by the Ibis PySpark backend as one expression
+and written by Spark (no feature row passes through the driver), the content rules' population prior
+as one Spark aggregation, and the scores computed in parallel with `mapInPandas`
 (the same `score_chunk` and RFM functions as the single-machine profile) and written as Parquet
 partitioned by user block (one range of user_id per file).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,11 +20,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from src.data.errors import DataValidationError
+from src.data.layout import table_path
 from src.features.backends import spark_session
-from src.features.behaviour import ID
+from src.features.behaviour import ID, feature_families
+from src.features.behaviour_joined import joined_features
 from src.scoring.chunk import score_chunk
 from src.scoring.job import Job, timed
-from src.scoring.passes import features_pass
 from src.scoring.preference import evidence_columns, population_prior
 from src.scoring.rfm import read_bills, rfm_columns
 
@@ -36,9 +40,10 @@ def spark_passes(job: Job, spark: Mapping[str, Any], schema: pa.Schema, output: 
     spill = output.with_name(f".{output.name}.{os.getpid()}.features")
     partial = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
-        spill.mkdir(parents=True)
-        features_pass(job, spill, con=con)
-        features = session.read.parquet(str(spill))
+        with timed(job.timings, "features"):
+            spark_features(job, con, spill)
+        features = session.read.parquet(str(spill / "block-*"))
+        check_feature_rows(features, job)
         with timed(job.timings, "prior"):
             prior = spark_prior(features, job)
         with timed(job.timings, "scoring"):
@@ -57,6 +62,41 @@ def spark_passes(job: Job, spark: Mapping[str, Any], schema: pa.Schema, output: 
         shutil.rmtree(spill, ignore_errors=True)
         shutil.rmtree(partial, ignore_errors=True)
     return int(rows), int(no_events or 0)
+
+
+def spark_features(job: Job, con: ibis.BaseBackend, spill: Path) -> None:
+    """Each block's features as one Ibis expression (one Spark job), written by Spark under `spill`.
+
+    Blocks of `chunk_users` subscribers bound the memory Spark's joins and caches need; every block
+    has the same column types, so `spill/block-*` reads as one table.
+    """
+    for number, (first, last, _) in enumerate(job.chunks):
+        began = time.perf_counter()
+        with feature_families(
+            job.folder, job.settings.spec, job.labeller, user_range=(first, last), con=con
+        ) as steps:
+            con.to_parquet(joined_features(steps), spill / f"block-{number:05d}")
+        log.info(
+            "features of block %d/%d (user_id %d..%d) on Spark: %.2f s",
+            number + 1, len(job.chunks), first, last, time.perf_counter() - began,
+        )  # fmt: skip
+
+
+def check_feature_rows(features: Any, job: Job) -> None:
+    """One feature row per subscriber; a user_id with several different subscriber rows is named."""
+    from pyspark.sql import functions as F
+
+    expected = sum(n for _, _, n in job.chunks)
+    if features.count() == expected:
+        return
+    repeated = features.groupBy(ID).count().filter(F.col("count") > 1).orderBy(ID).first()
+    if repeated is None:
+        raise RuntimeError(f"{features.count()} feature rows for {expected} subscribers")
+    raise DataValidationError(
+        f"user_id {repeated[ID]} appears in several different rows",
+        file=table_path(job.folder, "subscribers"),
+        column=ID,
+    )
 
 
 def spark_prior(features: Any, job: Job) -> np.ndarray:

@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 
 from src.config import compose
 from src.data.errors import DataValidationError
+from src.data.layout import table_files, table_path
 from src.data.population import verify_population
 from src.data.simulate import simulate
 from src.data.task_data import TaskData
@@ -77,8 +78,9 @@ def behaviour_features(cfg: DictConfig) -> tuple[pd.DataFrame, Path]:
 
 
 def input_files(folder: Path, cfg: DictConfig) -> list[Path]:
-    """Every table the features and labels come from, for the run's checksums."""
-    return [folder / f"{name}.parquet" for name in INPUT_TABLES] + [folder / cfg.data.labels_file]
+    """Every file the features and labels come from (each part of a partitioned table), for the checksums."""
+    paths = [table_path(folder, name) for name in INPUT_TABLES] + [folder / cfg.data.labels_file]
+    return [file for path in paths for file in table_files(path) or [path]]
 
 
 def read_labels(folder: Path, cfg: DictConfig, columns: list[str]) -> pd.DataFrame:

@@ -63,7 +63,9 @@ def simulate(cfg: DictConfig) -> dict[str, Any]:
 def _generate(cfg: DictConfig, p: Params, corpora: Corpora, out_dir: Path, t0: float) -> dict[str, Any]:
     """Write every table, the ceilings and, last, the manifest into `out_dir`."""
     plan = chunk_plan(p)
-    writers = ParquetTables(out_dir, p.raw["row_group_size"], p.raw["compression"])
+    writers = ParquetTables(
+        out_dir, p.raw["row_group_size"], p.raw["compression"], bool(p.raw.get("partitioned", False))
+    )
     truth_parts: list[dict[str, np.ndarray]] = []
     workers = max(1, int(p.raw["workers"]))
     log.info(
