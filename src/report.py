@@ -23,7 +23,14 @@ from src.identity import SEPARATOR, Pair
 from src.reports import store
 from src.reports.notebooks import execute, to_html
 from src.reports.provenance import commit_text
-from src.reports.runs import dataset_title, latest_runs, metric_with_interval, pair_for, unfinished_runs
+from src.reports.runs import (
+    dataset_title,
+    latest_runs,
+    metric_with_interval,
+    pair_for,
+    shown_run_set,
+    unfinished_runs,
+)
 from src.reports.summary import collect, markdown
 from src.reports.tables import markdown_table
 
@@ -61,7 +68,7 @@ def pair_section(cfg: DictConfig, pair: Pair) -> list[str]:
     """The markdown section of one (task, dataset) pair in results.md."""
     runs = latest_runs(cfg, pair.task, pair.dataset) if store.store_exists(cfg) else pd.DataFrame()
     title = dataset_title(runs, pair.dataset)
-    lines = [f"## {pair.task} on {pair.dataset}", "", f"Data: {title}.", ""]
+    lines = [f"## {pair.task} on {pair.dataset}", "", f"Data: {title}. Run set: {shown_run_set(runs)}.", ""]
     table = task_table(cfg, pair.task, pair.dataset)
     if table.empty:
         command = f"python -m src.run task={pair.task}" + ("" if pair.is_default else f" data={pair.dataset}")

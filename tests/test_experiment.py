@@ -78,7 +78,7 @@ def test_run_records_config_lineage_and_split_sizes(churn_store):
     assert (
         int(row["params.split_train"]) + int(row["params.split_val"]) + int(row["params.split_test"]) == 7043
     )
-    assert row["params.model.variants.tabular.estimator.deterministic"] == "True"
+    assert row["params.model.variant.estimator.deterministic"] == "True"
     client = MlflowClient()
     artifacts = {a.path for a in client.list_artifacts(row["run_id"])}
     assert {

@@ -15,7 +15,7 @@ from src.identity import Pair
 from src.reports import figures, store, tables
 from src.reports.claims import VERDICT_RULE, Claim, load_claims
 from src.reports.provenance import commit_text, data_checksums, run_commits
-from src.reports.runs import dataset_title, latest_runs, pair_for, unfinished_runs
+from src.reports.runs import dataset_title, latest_runs, pair_for, recent_runs, shown_run_set, unfinished_runs
 
 
 @dataclass
@@ -31,6 +31,7 @@ class TaskReport:
     cache: dict = field(default_factory=dict)
     pair: Pair | None = None
     unfinished: pd.DataFrame = field(default_factory=pd.DataFrame)
+    recent: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def empty(self) -> bool:
@@ -76,6 +77,8 @@ def open_report(
     found = store.store_exists(cfg)
     runs = latest_runs(cfg, pair.task, pair.dataset) if found else pd.DataFrame()
     unfinished = unfinished_runs(cfg, pair.task, pair.dataset) if found else pd.DataFrame()
+    limit = int(cfg.get("recent_runs") or 0)
+    recent = recent_runs(cfg, pair.task, pair.dataset, limit) if found and limit else pd.DataFrame()
     out = Path(figures_dir) if figures_dir else Path(cfg.paths.reports_dir) / "figures"
     claims = load_claims() if pair.is_default else []  # the study's figures are about the default datasets
     return TaskReport(
@@ -87,6 +90,7 @@ def open_report(
         store_found=found,
         pair=pair,
         unfinished=unfinished,
+        recent=recent,
     )
 
 
@@ -130,12 +134,22 @@ def show_header(report: TaskReport) -> None:
     description = report.runs.get("params.task.description", pd.Series(dtype=str)).dropna()
     if not description.empty and pair.is_default:  # the task's description names its default dataset
         _md(str(description.iloc[0]))
+    _md(f"**Run set: {shown_run_set(report.runs)}.** {RUN_SET_NOTE}")
     _md(
         f"Report made by `python -m src.report` at commit `{commit_text(git)}` from the newest finished "
-        f"run of each model in `{report.cfg.mlflow.experiment_prefix}{report.task}`; runs made at commit(s) "
-        f"{run_commits(report.runs)}. Test-set figures with 95% bootstrap intervals in brackets; "
-        "hyper-parameters chosen on the validation split only."
+        f"run of each model of that run set in `{report.cfg.mlflow.experiment_prefix}{report.task}`; runs "
+        f"made at commit(s) {run_commits(report.runs)}. Test-set figures with 95% bootstrap intervals in "
+        "brackets; hyper-parameters chosen on the validation split only."
     )
+    if not report.recent.empty:
+        _md("Recent runs of any run set (ad-hoc runs included; not part of the tables below):")
+        _table(report.recent, "recent-runs-table")
+
+
+RUN_SET_NOTE = (
+    "Every table and figure on this page comes from this run set only; "
+    "`python -m src.report runs=latest` (or `runs=<sweep id>`) shows another."
+)
 
 
 def show_data(report: TaskReport) -> None:
