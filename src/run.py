@@ -11,6 +11,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import src.config  # noqa: F401  (registers the ${project_root:} resolver before Hydra composes)
+from src import tracking
 from src.errors import IncompatibleModel, ProfilingError
 from src.experiment import run as run_experiment
 from src.settings import RunSettings, check_settings
@@ -64,4 +65,7 @@ def main(cfg: DictConfig) -> dict | None:
 
 if __name__ == "__main__":
     sys.argv = short_model_overrides(sys.argv)
-    main()
+    try:
+        main()
+    finally:
+        tracking.finish_open_sweeps()  # a failed job makes Hydra skip on_multirun_end

@@ -119,14 +119,19 @@ def sweep_parent_run(experiment_id: str, sweep: str, run_set: str) -> str:
 
 
 def end_sweep_parents(cfg: DictConfig, sweep: str) -> None:
-    """Mark every parent run of the sweep FINISHED (its jobs have ended)."""
+    """End every parent run of the sweep: FINISHED, or FAILED when one of its jobs did not finish."""
     from mlflow import MlflowClient
 
     client = MlflowClient()
     for experiment in project_experiments(cfg):
         query = f"tags.{PARENT_TAG} = 'true' and tags.sweep_id = '{sweep}' and attributes.status = 'RUNNING'"
         for parent in client.search_runs([experiment.experiment_id], query):
-            client.set_terminated(parent.info.run_id, "FINISHED")
+            failed = client.search_runs(
+                [experiment.experiment_id],
+                f"tags.mlflow.parentRunId = '{parent.info.run_id}' and attributes.status != 'FINISHED'",
+                max_results=1,
+            )
+            client.set_terminated(parent.info.run_id, "FAILED" if failed else "FINISHED")
 
 
 def project_experiments(cfg: DictConfig) -> list[Any]:
@@ -191,17 +196,30 @@ class PrepareMlflowStore(Callback):
         for task in swept_tasks(config):
             sweep_parent_run(ensure_experiment(config, task), sweep, run_set)
 
+        OPEN_SWEEPS[sweep] = config
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Close the sweep's parent runs and print one results table of its jobs."""
-        import pandas as pd
+        finish_open_sweeps()
 
+
+# sweeps this process started and has not closed: Hydra skips on_multirun_end when a job failed,
+# so `python -m src.run` closes them on its way out (finish_open_sweeps)
+OPEN_SWEEPS: dict[str, DictConfig] = {}
+
+
+def finish_open_sweeps() -> None:
+    """End the parent runs of every sweep this process opened and print each sweep's results table."""
+    import pandas as pd
+
+    while OPEN_SWEEPS:
+        sweep, config = OPEN_SWEEPS.popitem()
         configure_store(config)
-        sweep = sweep_id()
         end_sweep_parents(config, sweep)
         table = sweep_results(config, sweep)
         if table.empty:
             log.info("sweep %s: no run recorded", sweep)
-            return
+            continue
         with pd.option_context("display.width", 200, "display.max_rows", 500):
             log.info("sweep %s results (test split):\n%s", sweep, table.to_string(index=False))
 
