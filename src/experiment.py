@@ -311,7 +311,7 @@ def train_and_evaluate(
     results = RunResults(
         metrics={"time_load_s": time.perf_counter() - started},
         params={f"split_{name}": size for name, size in split.sizes().items()},
-        tags=dict(data.lineage),
+        tags={**data.lineage, **positive_label_tag(data)},
     )
     results.add(quarantine_results(data))
     learn = learning_split(split, data.learn_rows)
@@ -331,6 +331,11 @@ def train_and_evaluate(
     results.add(plugin.extras(cfg, data, split, models, dict(results.metrics)))
     results.metrics = {key: float(value) for key, value in results.metrics.items() if value == value}
     return Trained(data, split, models, results, data.X.iloc[learn.train].head(5))
+
+
+def positive_label_tag(data: TaskData) -> dict[str, str]:
+    """`positive_label`, the class whose curves and binary metrics the reports show (binary tasks)."""
+    return {} if data.positive_label is None else {"positive_label": str(data.positive_label)}
 
 
 def learning_split(split: Split, learn_rows: np.ndarray | None) -> Split:

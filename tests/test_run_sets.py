@@ -122,6 +122,7 @@ def test_runs_log_only_the_variant_in_use_and_no_machine_path(study) -> None:
     root, _ = study
     runs = _runs(root)
     assert not [c for c in runs.columns if c.startswith("params.model.variants.")]
+    assert set(runs.loc[runs["tags.model"].notna(), "tags.positive_label"]) == {"Yes"}  # curves' class
     lightgbm = runs[runs["tags.model"] == "lightgbm"].iloc[0]
     assert lightgbm["params.model.variant.kind"] == "tabular"
     assert lightgbm["params.model.params.n_estimators"] == "20"

@@ -16,8 +16,10 @@ log = logging.getLogger(__name__)
 
 # nbconvert's templates load MathJax and require.js from a CDN; the reports need neither and must open offline
 _CDN_SCRIPT = re.compile(r"<script[^>]+src=\"https?://[^\"]+\"[^>]*>\s*</script>", re.IGNORECASE)
-_STYLE = """<style>
+REPORT_STYLE = """<style>
 table.report-table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 13px; }
+/* a table wider than the page scrolls sideways instead of pushing columns off-screen */
+table.report-table { display: block; max-width: 100%; overflow-x: auto; }
 .jp-RenderedHTMLCommon table.report-table th, .jp-RenderedHTMLCommon table.report-table td {
   border: 1px solid #ccc; padding: 3px 8px; text-align: left; white-space: nowrap; }
 .jp-RenderedHTMLCommon table.report-table th { background: #f0f3f7; }
@@ -94,7 +96,7 @@ def to_html(notebook: Path, html: Path, title: str) -> Path:
             ]
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(book, resources={"metadata": {"name": title}})
-    body = _CDN_SCRIPT.sub("", body).replace("</head>", _STYLE + "</head>", 1)
+    body = _CDN_SCRIPT.sub("", body).replace("</head>", REPORT_STYLE + "</head>", 1)
     html.parent.mkdir(parents=True, exist_ok=True)
     html.write_text(body, encoding="utf-8")
     return html

@@ -46,10 +46,10 @@ class TaskReport:
         return self.cache["predictions"]
 
     def positive_label(self) -> str | None:
-        """The positive class of a binary task as logged in the runs' params."""
-        column = "params.data.positive_label"
-        if column in self.runs and self.runs[column].notna().any():
-            return str(self.runs[column].dropna().iloc[0])
+        """The positive class of a binary task as the runs logged it (tag, else the data config's param)."""
+        for column in ("tags.positive_label", "params.data.positive_label"):
+            if column in self.runs and self.runs[column].notna().any():
+                return str(self.runs[column].dropna().iloc[0])
         return None
 
     def artifacts(self, loader) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,63 @@
+"""Report defects a reviewer found: wrong positive class, legends unlike the tables, cut-off tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from src.reports import figures, notebooks
+from src.reports.task_report import TaskReport
+
+
+def _binary(n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    churn = rng.random(n) < 0.1
+    p_churn = np.clip(np.where(churn, 0.6, 0.2) + rng.normal(0, 0.15, n), 0.01, 0.99)
+    return pd.DataFrame(
+        {
+            "y_true": np.where(churn, "churn", "stay"),
+            "y_pred": "stay",
+            "proba_churn": p_churn,
+            "proba_stay": 1 - p_churn,
+        }
+    )
+
+
+def _legend(fig, axis: int) -> list[str]:
+    return [text.get_text() for text in fig.axes[axis].get_legend().get_texts()]
+
+
+def test_curves_are_drawn_for_the_logged_positive_class(tmp_path: Path) -> None:
+    frame = _binary()
+    runs = pd.DataFrame({"run_id": ["r1"], "tags.model": ["logreg"], "tags.positive_label": ["churn"]})
+    report = TaskReport(
+        task="churn_sim", cfg=None, runs=runs, claims=[], figures_dir=tmp_path, store_found=True
+    )
+    positive = report.positive_label()
+    assert positive == "churn"  # not classes[1] ('stay' sorts after 'churn')
+    fig = figures.roc_pr_curves({"logreg": frame}, positive, "churn_sim", tmp_path)
+    is_churn = (frame["y_true"] == "churn").astype(int)
+    expected_ap = average_precision_score(is_churn, frame["proba_churn"])
+    assert "(churn)" in fig.axes[0].get_title()
+    assert _legend(fig, 1) == [f"logreg (AP {expected_ap:.3f})"]
+    assert expected_ap < 0.9  # the wrong class would give the high AP of the majority class
+    assert _legend(fig, 0) == [f"logreg (AUC {roc_auc_score(is_churn, frame['proba_churn']):.3f})"]
+
+
+def test_multiclass_legend_gives_the_tables_macro_auc(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    truth = rng.choice(["a", "b", "c"], size=300, p=[0.6, 0.3, 0.1])
+    prior = pd.DataFrame({"y_true": truth, "y_pred": "a", "proba_a": 0.6, "proba_b": 0.3, "proba_c": 0.1})
+    fig = figures.roc_pr_curves({"majority": prior}, None, "demand", tmp_path)
+    # a constant prior ranks nothing: macro AUC 0.5 as in the table (micro-averaging would say more)
+    assert _legend(fig, 0) == ["majority (AUC 0.500)"]
+    assert "macro AUC/AP as in the table" in fig.axes[0].get_title()
+
+
+@pytest.mark.parametrize("rule", ["display: block", "overflow-x: auto", "max-width: 100%"])
+def test_wide_tables_scroll_instead_of_running_off_the_page(rule: str) -> None:
+    assert rule in notebooks.REPORT_STYLE
