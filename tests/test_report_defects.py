@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from src.reports import figures, notebooks
@@ -61,3 +62,20 @@ def test_multiclass_legend_gives_the_tables_macro_auc(tmp_path: Path) -> None:
 @pytest.mark.parametrize("rule", ["display: block", "overflow-x: auto", "max-width: 100%"])
 def test_wide_tables_scroll_instead_of_running_off_the_page(rule: str) -> None:
     assert rule in notebooks.REPORT_STYLE
+
+
+def test_confusion_matrix_column_labels_do_not_overlap(tmp_path: Path) -> None:
+    labels = ["学生", "商务人士", "外来务工者", "年轻白领", "低收入人群", "司机"]  # the simulated occupations
+    counts = pd.DataFrame(np.eye(len(labels), dtype=int) * 5 + 1, index=labels, columns=labels)
+    models = {m: counts for m in ("majority", "logreg", "decision_tree", "lightgbm")}  # the study
+    (fig,) = figures.confusion_heatmaps(models, "occupation", tmp_path)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for ax in fig.axes[: len(models)]:
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+        assert len(boxes) == len(labels)
+        overlaps = [
+            (i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])
+        ]
+        assert not overlaps, f"column labels overlap: {overlaps}"

@@ -112,12 +112,20 @@ def comparison_bars(
     return _save(fig, figures_dir, task, f"compare-{metric}")
 
 
+def tick_rotation(labels: list[str]) -> int:
+    """Column-label rotation so labels never overlap: flat for a few short ones, else upright."""
+    if len(labels) <= 3 and max((len(label) for label in labels), default=0) <= 4:
+        return 0
+    return 90
+
+
 def _draw_confusion(ax, counts: pd.DataFrame, title: str):
     labels = [str(c) for c in counts.columns]
     rows = counts.to_numpy(dtype=float)
     shares = rows / np.clip(rows.sum(axis=1, keepdims=True), 1, None)
     image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(labels)), labels, rotation=90 if len(labels) > 6 else 0, fontsize=8)
+    rotation = tick_rotation(labels)
+    ax.set_xticks(range(len(labels)), labels, rotation=rotation, fontsize=8)
     ax.set_yticks(range(len(counts.index)), [str(i) for i in counts.index], fontsize=8)
     ax.set_xlabel("预测 predicted")
     ax.set_ylabel("真实 true")
