@@ -381,6 +381,11 @@ def fit_target(
         positive_label=positive_label,
     )
     results.metrics["time_select_s"] = time.perf_counter() - t0
+    log.info(
+        "%s/%s%s: selected %s on validation in %.1f s (%d setting(s))",
+        cfg.task.name, cfg.model.name, f" [{name}]" if name else "", selection.best_params or "defaults",
+        results.metrics["time_select_s"], len(selection.table),
+    )  # fmt: skip
     prefix = f"best.{name}" if name else "best"
     results.params.update(
         {f"{prefix}.{k}": v for k, v in selection.best_params.items()} or {prefix: "defaults"}
@@ -393,6 +398,12 @@ def fit_target(
         rows = np.concatenate([split.train, split.val])
         final = clone(selection.pipeline).fit(X.iloc[rows], y.iloc[rows])
         results.metrics["time_refit_s"] = time.perf_counter() - t0
+        log.info(
+            "%s/%s: refit on train + validation in %.1f s",
+            cfg.task.name,
+            cfg.model.name,
+            results.metrics["time_refit_s"],
+        )
     intervals = IntervalSettings(
         int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed)
     )

@@ -1,6 +1,8 @@
-"""The deployed pyfunc prepares its input once per predict call (labels and probabilities from one pass)."""
+"""The deployed pyfunc prepares its input once per predict call; selection reports its progress."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -39,3 +41,23 @@ def test_one_predict_call_prepares_the_input_once() -> None:
     assert list(out.columns) == ["prediction", "proba_No", "proba_Yes"]
     assert out["prediction"].iloc[0] == pipeline.predict(X.head(1))[0]
     np.testing.assert_allclose(out[["proba_No", "proba_Yes"]].to_numpy(), pipeline.predict_proba(X.head(1)))
+
+
+def test_selection_logs_the_features_step_with_its_time(caplog) -> None:
+    import logging
+
+    from sklearn.preprocessing import StandardScaler
+
+    from src.models.evaluate import select_on_validation
+
+    X = pd.DataFrame({"a": np.arange(40, dtype=float), "b": np.tile([0.0, 1.0], 20)})
+    y = pd.Series(np.where(np.arange(40) % 3 == 0, "Yes", "No"))
+
+    def make() -> Pipeline:
+        return Pipeline([("features", StandardScaler()), ("model", LogisticRegression())])
+
+    with caplog.at_level(logging.INFO, logger="src.models.evaluate"):
+        select_on_validation(make, {"C": [0.1, 1.0]}, X[:30], y[:30], X[30:], y[30:], metric="accuracy")
+    assert re.search(
+        r"features \(StandardScaler\) fitted and applied to 30 \+ 10 rows in \d+\.\d s", caplog.text
+    )
