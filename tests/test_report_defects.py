@@ -10,7 +10,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from src.reports import figures, notebooks
+from src.reports import figures, notebooks, tables
 from src.reports.task_report import TaskReport
 
 
@@ -79,3 +79,43 @@ def test_confusion_matrix_column_labels_do_not_overlap(tmp_path: Path) -> None:
             (i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])
         ]
         assert not overlaps, f"column labels overlap: {overlaps}"
+
+
+def _content_runs() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "run_id": ["aaaaaaaaaa", "bbbbbbbbbb"],
+            "tags.model": ["lightgbm", "majority"],
+            "tags.task": ["content", "content"],
+            "params.task.selection_metric": ["accuracy", "accuracy"],
+            "metrics.test_accuracy_stage2": [0.61, 0.32],
+            "metrics.test_accuracy_stage2_lo": [0.58, 0.29],
+            "metrics.test_accuracy_stage2_hi": [0.64, 0.35],
+            "metrics.test_top1": [0.55, 0.30],
+            "metrics.test_top3": [0.81, 0.62],
+        }
+    )
+
+
+def test_content_tables_show_its_selection_metric_and_top_k() -> None:
+    runs = _content_runs()
+    table = tables.comparison_table(runs, [])
+    assert {"accuracy_stage2", "top1", "top3"} <= set(table.columns)
+    assert table.loc[table["model"] == "lightgbm", "accuracy_stage2"].iloc[0] == "0.610 [0.580, 0.640]"
+    overview = tables.overview_table({"content": runs}, [])
+    cells = overview.loc[overview["model"] == "lightgbm"].iloc[0]
+    assert cells["selection metric (test)"] == "accuracy_stage2 0.610 [0.580, 0.640]"
+    assert cells["top1"] == "0.550" and cells["top3"] == "0.810"
+    markdown = tables.markdown_table(overview)
+    assert "0.610 [0.580, 0.640]" in markdown and "nan" not in markdown
+
+
+def test_results_md_shows_content_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    import src.report as report
+
+    monkeypatch.setattr(report, "latest_runs", lambda cfg, task, dataset=None: _content_runs())
+    monkeypatch.setattr(report.store, "store_exists", lambda cfg: True)
+    table = report.task_table(None, "content")
+    row = table.loc[table["model"] == "lightgbm"].iloc[0]
+    assert row["accuracy_stage2"] == "0.610 [0.580, 0.640]" and row["top1"] == "0.550"
+    assert not (table.drop(columns=["run"]) == "–").all().any(), "a metric column is empty for every model"

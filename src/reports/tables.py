@@ -60,9 +60,29 @@ def selection_metric(runs: pd.DataFrame) -> str:
     return "accuracy"
 
 
+def headline_metric(runs: pd.DataFrame) -> str:
+    """The selection metric as the runs logged it on test: `<metric>`, or `<metric>_<series>` when the
+    task's one named label series carries its name (content's stage-2 model: `accuracy_stage2`)."""
+    metric = selection_metric(runs)
+    if f"metrics.test_{metric}" in runs and runs[f"metrics.test_{metric}"].notna().any():
+        return metric
+    named = sorted(
+        column.removeprefix("metrics.test_")
+        for column in runs.columns
+        if column.startswith(f"metrics.test_{metric}_")
+        and not column.endswith(("_lo", "_hi"))
+        and runs[column].notna().any()
+    )
+    return named[0] if named else metric
+
+
 def present_metrics(runs: pd.DataFrame, metrics: tuple[str, ...] = TABLE_METRICS) -> list[str]:
-    """The table metrics that at least one run logged on test."""
-    return [m for m in metrics if f"metrics.test_{m}" in runs and runs[f"metrics.test_{m}"].notna().any()]
+    """The table metrics that at least one run logged on test, the task's headline metric included."""
+    found = [m for m in metrics if f"metrics.test_{m}" in runs and runs[f"metrics.test_{m}"].notna().any()]
+    headline = headline_metric(runs)
+    if headline not in found and f"metrics.test_{headline}" in runs:
+        found.append(headline)
+    return found
 
 
 def comparison_table(runs: pd.DataFrame, claims: list[Claim]) -> pd.DataFrame:
@@ -176,7 +196,7 @@ def overview_table(runs_by_task: dict[str, pd.DataFrame], claims: list[Claim]) -
     for task, runs in sorted(runs_by_task.items()):
         if runs.empty:
             continue
-        headline = selection_metric(runs)
+        headline = headline_metric(runs)
         table = comparison_table(runs, claims)
         for position, (_, row) in enumerate(runs.sort_values("tags.model").iterrows()):
             entry = {
@@ -187,6 +207,7 @@ def overview_table(runs_by_task: dict[str, pd.DataFrame], claims: list[Claim]) -
                 "selection metric (test)": (
                     f"{headline} {table[headline].iloc[position]}" if headline in table else headline
                 ),
+                **{m: table[m].iloc[position] for m in ("top1", "top3") if m in table},
                 "study": table["study"].iloc[position] if "study" in table else "–",
                 "verdict": table["verdict"].iloc[position] if "verdict" in table else "–",
                 "ceiling": next(
@@ -196,7 +217,7 @@ def overview_table(runs_by_task: dict[str, pd.DataFrame], claims: list[Claim]) -
                 "run": row["run_id"][:8],
             }
             rows.append(entry)
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).fillna("–")  # top-k columns exist for the content task only
     empty = [c for c in ("study", "verdict", "ceiling") if c in frame and (frame[c] == "–").all()]
     return frame.drop(columns=empty)
 
