@@ -119,3 +119,41 @@ def test_results_md_shows_content_metrics(monkeypatch: pytest.MonkeyPatch) -> No
     row = table.loc[table["model"] == "lightgbm"].iloc[0]
     assert row["accuracy_stage2"] == "0.610 [0.580, 0.640]" and row["top1"] == "0.550"
     assert not (table.drop(columns=["run"]) == "–").all().any(), "a metric column is empty for every model"
+
+
+def test_channel_page_has_a_per_channel_roc_auc_table_with_the_champion_marked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from src.reports import task_report
+
+    runs = pd.DataFrame(
+        {
+            "run_id": ["aaaaaaaaaa", "bbbbbbbbbb"],
+            "tags.model": ["majority", "lightgbm"],
+            "metrics.test_roc_auc_web": [0.5, 0.81],
+            "metrics.test_roc_auc_web_lo": [0.5, 0.79],
+            "metrics.test_roc_auc_web_hi": [0.5, 0.83],
+            "metrics.test_roc_auc_hotline": [0.5, 0.74],
+        }
+    )
+    report = TaskReport(
+        task="channel", cfg=None, runs=runs, claims=[], figures_dir=tmp_path, store_found=True
+    )
+    shown: list[object] = []
+    monkeypatch.setattr(task_report, "display", lambda item, **kwargs: shown.append(item))
+    monkeypatch.setattr(task_report, "champion_run", lambda cfg, pair: "bbbbbbbbbb")
+    monkeypatch.setattr(TaskReport, "artifacts", lambda self, loader: {})
+    monkeypatch.setattr(TaskReport, "predictions", lambda self: {})
+    task_report.show_curves(report)
+    task_report.show_channel(report)
+    text = " ".join(str(getattr(item, "data", item)) for item in shown)
+    assert "No model of this task predicts probabilities" not in text
+    assert 'id="channel-roc-auc-table"' in text and "0.810 [0.790, 0.830]" in text and "0.740" in text
+    table = tables.series_table(runs, "roc_auc", report.series())
+    assert list(table.columns) == ["model", "hotline", "web"] and list(table["model"]) == [
+        "lightgbm",
+        "majority",
+    ]
+    assert text.count("★ champion") == 1
+    rows = text.split("<tr>")
+    assert any("lightgbm" in row and "★ champion" in row for row in rows)

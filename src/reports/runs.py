@@ -134,6 +134,18 @@ def unfinished_runs(cfg: DictConfig, task: str, dataset: str | None = None) -> p
     ).reset_index(drop=True)
 
 
+def champion_run(cfg: DictConfig, pair: Pair) -> str | None:
+    """The run id behind the pair's registered `@champion` model, or None (no store, model or alias)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    name = f"{cfg.mlflow.registered_model_prefix}{pair.suffix}"  # src.models.registry.registered_name
+    try:
+        return MlflowClient().get_model_version_by_alias(name, str(cfg.mlflow.champion_alias)).run_id
+    except MlflowException:
+        return None
+
+
 def dataset_title(runs: pd.DataFrame, dataset: str) -> str:
     """The data config's title or description as the runs logged it, else the dataset's name."""
     if "tags.dataset_title" in runs and runs["tags.dataset_title"].notna().any():

@@ -85,6 +85,18 @@ def present_metrics(runs: pd.DataFrame, metrics: tuple[str, ...] = TABLE_METRICS
     return found
 
 
+def series_table(runs: pd.DataFrame, metric: str, series: list[str]) -> pd.DataFrame:
+    """One row per model, one column per label series (e.g. channel): `test_<metric>_<series>` with intervals."""
+    if runs.empty:
+        return pd.DataFrame()
+    runs = runs.sort_values("tags.model").reset_index(drop=True)
+    table = pd.DataFrame({"model": runs["tags.model"]})
+    for name in series:
+        if f"metrics.test_{metric}_{name}" in runs:
+            table[name] = metric_with_interval(runs, f"{metric}_{name}").to_numpy()
+    return table
+
+
 def comparison_table(runs: pd.DataFrame, claims: list[Claim]) -> pd.DataFrame:
     """One row per model: test metrics with 95% intervals, the study figure or ceiling, the verdict."""
     if runs.empty:

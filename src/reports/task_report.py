@@ -15,7 +15,15 @@ from src.identity import Pair
 from src.reports import figures, store, tables
 from src.reports.claims import VERDICT_RULE, Claim, load_claims
 from src.reports.provenance import commit_text, data_checksums, run_commits
-from src.reports.runs import dataset_title, latest_runs, pair_for, recent_runs, shown_run_set, unfinished_runs
+from src.reports.runs import (
+    champion_run,
+    dataset_title,
+    latest_runs,
+    pair_for,
+    recent_runs,
+    shown_run_set,
+    unfinished_runs,
+)
 
 
 @dataclass
@@ -51,6 +59,15 @@ class TaskReport:
             if column in self.runs and self.runs[column].notna().any():
                 return str(self.runs[column].dropna().iloc[0])
         return None
+
+    def series(self) -> list[str]:
+        """The label series of a task with several (channel: one per channel), from the logged ROC-AUCs."""
+        found = {
+            column.removeprefix("metrics.test_roc_auc_")
+            for column in self.runs.columns
+            if column.startswith("metrics.test_roc_auc_") and not column.endswith(("_lo", "_hi"))
+        }
+        return sorted(found)
 
     def artifacts(self, loader) -> dict[str, pd.DataFrame]:
         """One artifact per model via a store loader, models without it left out."""
@@ -211,7 +228,9 @@ def show_curves(report: TaskReport) -> None:
     fig = figures.roc_pr_curves(
         report.predictions(), report.positive_label(), report.task, report.figures_dir
     )
-    if fig is None:
+    if fig is None and report.series():
+        _md("This task has one model per label series: see the per-series tables and curves below.")
+    elif fig is None:
         _md("No model of this task predicts probabilities.")
     _figure(fig)
 
@@ -256,6 +275,14 @@ def show_channel(report: TaskReport) -> None:
         _figure(
             figures.tier_share_chart(shares, report.task, report.figures_dir, name=f"tier-shares-{model}")
         )
+    if report.series():
+        _md("## ROC-AUC per channel (test)")
+        table = tables.series_table(report.runs, "roc_auc", report.series())
+        champion = champion_run(report.cfg, report.pair or pair_for(report.task))
+        runs = report.runs.sort_values("tags.model").reset_index(drop=True)
+        table["champion"] = ["★ champion" if r == champion else "" for r in runs["run_id"]]
+        _table(table, "channel-roc-auc-table")
+        _md("★ marks the run of the registered `@champion` model, when it is among the runs shown.")
     for model, table in report.artifacts(store.channel_reliability).items():
         _md(f"## Channel reliability (`{model}`)")
         _figure(figures.channel_reliability_chart(table, f"{report.task}-{model}", report.figures_dir))
