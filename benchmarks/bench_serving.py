@@ -5,7 +5,8 @@ Example: python benchmarks/bench_serving.py                   (LightGBM churn, 2
 
 Trains one churn model in a temporary store, registers it as the champion, serves it on 127.0.0.1
 (a free port, bounded start-up wait), posts the same raw IBM row (its feature columns)
-`--requests` times after a few warm-up requests, and prints p50/p95/max of the client-side round trip and the in-process predict.
+`--requests` times after a few warm-up requests, and prints p50/p95/max of the client-side round
+trip and of the in-process predict.
 """
 
 from __future__ import annotations
