@@ -157,3 +157,23 @@ def test_channel_page_has_a_per_channel_roc_auc_table_with_the_champion_marked(
     assert text.count("★ champion") == 1
     rows = text.split("<tr>")
     assert any("lightgbm" in row and "★ champion" in row for row in rows)
+
+
+def test_claims_carry_context_and_the_majority_class_accuracy() -> None:
+    from src.reports.claims import Claim
+
+    claim = Claim(task="spam", model="svm", metric="accuracy", value=0.92, source="Study, spam SMS.")
+    runs = pd.DataFrame(
+        {
+            "run_id": ["aaaaaaaaaa"],
+            "tags.model": ["svm"],
+            "tags.task": ["spam"],
+            "metrics.test_accuracy": [0.95],
+            "metrics.test_accuracy_lo": [0.94],
+            "metrics.test_accuracy_hi": [0.96],
+            "metrics.test_majority_accuracy": [0.899],
+        }
+    )
+    table = tables.claims_table([claim], {"spam": runs})
+    assert table["majority class alone"].iloc[0] == "0.899"
+    assert "not published" in tables.CLAIMS_CONTEXT and "majority class alone" in tables.CLAIMS_CONTEXT

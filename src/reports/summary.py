@@ -129,7 +129,7 @@ def markdown(summary: Summary) -> str:
     lines = ["# Summary: every task and model", "", *provenance_lines(summary), ""]
     if summary.empty:
         return "\n".join([*lines, f"**{NO_RUNS}**", ""])
-    lines += ["## The study's claims", "", f"Verdict: {VERDICT_RULE}.", ""]
+    lines += ["## The study's claims", "", f"Verdict: {VERDICT_RULE}.", "", tables.CLAIMS_CONTEXT, ""]
     lines += [tables.markdown_table(tables.claims_table(summary.claims, summary.runs_by_task)), ""]
     lines += ["## Every task and model", "", "Test-set figures, 95% bootstrap intervals in brackets.", ""]
     lines += [tables.markdown_table(overview(summary)), ""]
@@ -179,6 +179,7 @@ def show_claims(summary: Summary) -> None:
         return
     _md("## The study's claims")
     _md(f"Verdict: {VERDICT_RULE}.")
+    _md(tables.CLAIMS_CONTEXT)
     display(
         HTML(tables.html_table(tables.claims_table(summary.claims, summary.runs_by_task), "claims-table"))
     )

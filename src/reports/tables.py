@@ -171,15 +171,25 @@ def class_balance(frames: list[pd.DataFrame]) -> pd.Series | None:
     return labels.value_counts()
 
 
+CLAIMS_CONTEXT = (
+    "The study measured its figures on its own data, which is not published: ours come from the public "
+    "or simulated datasets named on each task page, so a verdict compares like tasks, not like data. "
+    "`majority class alone` is the test accuracy of always answering the training majority class: an "
+    "accuracy close to it (spam: most messages are not spam) says little."
+)
+
+
 def claims_table(claims: list[Claim], runs_by_task: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every study claim beside our figure with its interval and the verdict."""
     rows = []
     for claim in claims:
         runs = runs_by_task.get(claim.task, pd.DataFrame())
         match = runs[runs["tags.model"] == claim.model] if not runs.empty else runs
-        ours, verdict_text, run = "–", NO_RUN, "–"
+        ours, verdict_text, run, majority = "–", NO_RUN, "–", "–"
         if not match.empty:
             row = match.iloc[0]
+            if claim.metric == "accuracy" and _value(row, "metrics.test_majority_accuracy") is not None:
+                majority = f"{float(row['metrics.test_majority_accuracy']):.3f}"
             ours = metric_with_interval(match.head(1), claim.metric).iloc[0]
             verdict_text = verdict(
                 claim.value,
@@ -194,6 +204,7 @@ def claims_table(claims: list[Claim], runs_by_task: dict[str, pd.DataFrame]) -> 
                 "metric": claim.metric,
                 "study": f"{claim.value:.2f}",
                 "ours [95% CI]": ours,
+                "majority class alone": majority,
                 "verdict": verdict_text,
                 "run": run,
                 "source": claim.source,
