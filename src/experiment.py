@@ -10,16 +10,16 @@ import logging
 import random
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import mlflow
+import mlflow.data
 import numpy as np
 import pandas as pd
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import clone
@@ -41,6 +41,7 @@ from src.models.evaluate import (
     select_on_validation,
 )
 from src.models.results import RunResults
+from src.paths import PROJECT_ROOT
 from src.termination import runs_end_on_sigterm
 
 log = logging.getLogger(__name__)
@@ -63,15 +64,57 @@ def pipeline_factory(cfg: DictConfig) -> tuple[Callable[[], Pipeline], dict[str,
         )
     variant = variants[kind]
     features_spec = variant_features(cfg.features.transformer, variant.get("features"))
+    params = model_params(cfg)
+    check_estimator_params(cfg, variant.estimator, params)
+    estimator_spec = OmegaConf.create({**OmegaConf.to_container(variant.estimator, resolve=True), **params})
 
     def make() -> Pipeline:
         features = "passthrough" if features_spec is None else instantiate(features_spec, _convert_="all")
-        estimator = instantiate(variant.estimator, _convert_="all")
+        estimator = instantiate(estimator_spec, _convert_="all")
         return Pipeline([("features", features), ("model", estimator)])
 
     grid = variant.get("grid")
     grid = OmegaConf.to_container(grid, resolve=True) if grid else {}
+    grid = {key: values for key, values in grid.items() if key not in params}  # a set value is not tuned
     return make, grid
+
+
+MODEL_KEYS = ("name", "variants", "params", "description")
+
+
+def model_params(cfg: DictConfig) -> dict[str, Any]:
+    """`model.params.*`: hyper-parameters set on the command line for the variant in use.
+
+    Any other key under `model` that is not part of a model config is refused, so a misspelt or
+    misplaced override (`+model.n_estimators=100`) is an error, not silently ignored.
+    """
+    unknown = [key for key in cfg.model if key not in MODEL_KEYS]
+    if unknown:
+        key = unknown[0]
+        raise ConfigError(
+            f"model.{key} is not a model setting: set the estimator's hyper-parameter with "
+            f"model.params.{key}=<value> (model settings: {', '.join(MODEL_KEYS)})"
+        )
+    params = cfg.model.get("params") or {}
+    return OmegaConf.to_container(params, resolve=True) if isinstance(params, DictConfig) else dict(params)
+
+
+def check_estimator_params(cfg: DictConfig, spec: DictConfig, params: dict[str, Any]) -> None:
+    """Refuse `model.params.<key>` that the variant's estimator does not take (one line)."""
+    if not params:
+        return
+    target = str(spec.get("_target_", ""))
+    try:
+        estimator = instantiate(OmegaConf.create({"_target_": target}))
+    except Exception as err:  # hydra wraps import and call errors in its own types
+        raise ConfigError(f"model '{cfg.model.name}': estimator {target} cannot be built: {err}") from None
+    known = set(estimator.get_params(deep=False)) | {k for k in spec if k != "_target_"}  # **kwargs too
+    for key in params:
+        if key not in known:
+            raise ConfigError(
+                f"model.params.{key}: {type(estimator).__name__} of model '{cfg.model.name}' "
+                f"({cfg.features.kind} variant) has no parameter '{key}'; it takes {', '.join(sorted(known))}"
+            )
 
 
 def variant_features(transformer: DictConfig, override: Any) -> DictConfig | None:
@@ -216,15 +259,30 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, float]
     tracking.configure_store(cfg)
     experiment_id = tracking.ensure_experiment(cfg)
     run_name = f"{pair_of(cfg).suffix}/{cfg.model.name}"  # `churn/lightgbm`; `churn--<dataset>/…` off default
-    register = bool(cfg.evaluation.register) and bool(cfg.mlflow.log_model)
-    with runs_end_on_sigterm(), mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as active:
-        mlflow.set_tags({"task": cfg.task.name, "model": cfg.model.name, "sweep_id": sweep_id()})
+    register = registry.should_register(cfg) and bool(cfg.mlflow.log_model)
+    sweep = tracking.sweep_id()
+    run_set = str(cfg.mlflow.get("run_set") or "adhoc")
+    parent = tracking.sweep_parent_run(experiment_id, sweep, run_set) if sweep != "none" else None
+    tags = {
+        "task": cfg.task.name,
+        "model": cfg.model.name,
+        "sweep_id": sweep,
+        "run_set": run_set,
+        "mlflow.source.name": "src/run.py",  # not the checkout's absolute path
+    }
+    with (
+        runs_end_on_sigterm(),
+        mlflow.start_run(
+            experiment_id=experiment_id, run_name=run_name, parent_run_id=parent, tags=tags
+        ) as active,
+    ):
         try:
             trained = train_and_evaluate(cfg, plugin, make_pipeline, grid, started)
         except Exception as err:  # the run ends FAILED (MLflow) and says why
             record_failure(cfg, overrides, err)
             raise
         data = trained.data
+        log_datasets(cfg, data, trained.split)
         tracking.log_lineage(cfg, data.input_files, overrides, extra_checksums=data.extras.get("checksums"))
         log_results(trained.results)
         if cfg.mlflow.log_model:
@@ -254,7 +312,7 @@ def train_and_evaluate(
     results = RunResults(
         metrics={"time_load_s": time.perf_counter() - started},
         params={f"split_{name}": size for name, size in split.sizes().items()},
-        tags=dict(data.lineage),
+        tags={**data.lineage, **positive_label_tag(data)},
     )
     results.add(quarantine_results(data))
     learn = learning_split(split, data.learn_rows)
@@ -274,6 +332,11 @@ def train_and_evaluate(
     results.add(plugin.extras(cfg, data, split, models, dict(results.metrics)))
     results.metrics = {key: float(value) for key, value in results.metrics.items() if value == value}
     return Trained(data, split, models, results, data.X.iloc[learn.train].head(5))
+
+
+def positive_label_tag(data: TaskData) -> dict[str, str]:
+    """`positive_label`, the class whose curves and binary metrics the reports show (binary tasks)."""
+    return {} if data.positive_label is None else {"positive_label": str(data.positive_label)}
 
 
 def learning_split(split: Split, learn_rows: np.ndarray | None) -> Split:
@@ -319,6 +382,11 @@ def fit_target(
         positive_label=positive_label,
     )
     results.metrics["time_select_s"] = time.perf_counter() - t0
+    log.info(
+        "%s/%s%s: selected %s on validation in %.1f s (%d setting(s))",
+        cfg.task.name, cfg.model.name, f" [{name}]" if name else "", selection.best_params or "defaults",
+        results.metrics["time_select_s"], len(selection.table),
+    )  # fmt: skip
     prefix = f"best.{name}" if name else "best"
     results.params.update(
         {f"{prefix}.{k}": v for k, v in selection.best_params.items()} or {prefix: "defaults"}
@@ -331,6 +399,12 @@ def fit_target(
         rows = np.concatenate([split.train, split.val])
         final = clone(selection.pipeline).fit(X.iloc[rows], y.iloc[rows])
         results.metrics["time_refit_s"] = time.perf_counter() - t0
+        log.info(
+            "%s/%s: refit on train + validation in %.1f s",
+            cfg.task.name,
+            cfg.model.name,
+            results.metrics["time_refit_s"],
+        )
     intervals = IntervalSettings(
         int(cfg.evaluation.n_bootstrap), float(cfg.evaluation.ci_level), int(cfg.seed)
     )
@@ -522,15 +596,34 @@ def record_failure(cfg: DictConfig, overrides: list[str] | None, err: BaseExcept
         log.warning("could not log the failed run's lineage: %s", lineage_error)
 
 
-def sweep_id() -> str:
-    """The sweep folder's name under multirun/ in a Hydra sweep, else 'none'."""
+def log_datasets(cfg: DictConfig, data: TaskData, split: Split) -> None:
+    """Log the train, validation and test rows as MLflow dataset inputs (source, digest, schema, context)."""
+    source = dataset_source(data)
+    name = str(cfg.data.get("name") or cfg.task.name)
+    for context, rows in (("train", split.train), ("validation", split.val), ("test", split.test)):
+        frame = data.X.iloc[rows].reset_index(drop=True)
+        target = data.y.iloc[rows].reset_index(drop=True)
+        frame = frame.assign(**{TARGET_COLUMN: target.astype(str).to_numpy()})
+        with warnings.catch_warnings():
+            registry.quiet_known_mlflow_warnings()
+            dataset = mlflow.data.from_pandas(
+                frame, source=source, name=f"{name}-{context}", targets=TARGET_COLUMN
+            )
+            mlflow.log_input(dataset, context=context)
+
+
+TARGET_COLUMN = "__target__"  # the label column added to the logged dataset (a name no feature uses)
+
+
+def dataset_source(data: TaskData) -> str:
+    """The first input file relative to the project root (no machine path), or 'unknown'."""
+    if not data.input_files:
+        return "unknown"
+    path = Path(data.input_files[0]).resolve()
     try:
-        hydra_cfg = HydraConfig.get()
-        if hydra_cfg.mode == RunMode.MULTIRUN:
-            return str(hydra_cfg.sweep.dir).rsplit("/multirun/", 1)[-1]
-    except ValueError:  # not running under Hydra (tests, notebooks)
-        pass
-    return "none"
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:  # a file outside the checkout: its name only, never a machine path
+        return path.name
 
 
 def headline(metrics: dict[str, Any]) -> str:

@@ -23,13 +23,30 @@ from src.identity import SEPARATOR, Pair
 from src.reports import readme, store
 from src.reports.notebooks import execute, to_html
 from src.reports.provenance import commit_text
-from src.reports.runs import dataset_title, latest_runs, metric_with_interval, pair_for, unfinished_runs
+from src.reports.runs import (
+    dataset_title,
+    latest_runs,
+    metric_with_interval,
+    pair_for,
+    shown_run_set,
+    unfinished_runs,
+)
 from src.reports.summary import collect, markdown
-from src.reports.tables import markdown_table
+from src.reports.tables import markdown_table, present_metrics
 
 log = logging.getLogger(__name__)
 
-TABLE_METRICS = ("accuracy", "macro_f1", "f1_positive", "roc_auc", "pr_auc", "log_loss", "brier")
+TABLE_METRICS = (
+    "accuracy",
+    "macro_f1",
+    "f1_positive",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+    "top1",
+    "top3",
+)
 TASK_TEMPLATE = "10-task-report.ipynb"
 SUMMARY_TEMPLATE = "20-summary.ipynb"
 
@@ -40,9 +57,8 @@ def task_table(cfg: DictConfig, task: str, dataset: str | None = None) -> pd.Dat
     if runs.empty:
         return runs
     table = pd.DataFrame({"model": runs["tags.model"]})
-    for metric in TABLE_METRICS:
-        if f"metrics.test_{metric}" in runs and runs[f"metrics.test_{metric}"].notna().any():
-            table[metric] = metric_with_interval(runs, metric)
+    for metric in present_metrics(runs, TABLE_METRICS):
+        table[metric] = metric_with_interval(runs, metric)
     if "metrics.baseline_accuracy" in runs:
         table["study"] = runs["metrics.baseline_accuracy"].map(lambda v: "–" if pd.isna(v) else f"{v:.2f}")
     table["run"] = runs["run_id"].str[:8]
@@ -61,7 +77,7 @@ def pair_section(cfg: DictConfig, pair: Pair) -> list[str]:
     """The markdown section of one (task, dataset) pair in results.md."""
     runs = latest_runs(cfg, pair.task, pair.dataset) if store.store_exists(cfg) else pd.DataFrame()
     title = dataset_title(runs, pair.dataset)
-    lines = [f"## {pair.task} on {pair.dataset}", "", f"Data: {title}.", ""]
+    lines = [f"## {pair.task} on {pair.dataset}", "", f"Data: {title}. Run set: {shown_run_set(runs)}.", ""]
     table = task_table(cfg, pair.task, pair.dataset)
     if table.empty:
         command = f"python -m src.run task={pair.task}" + ("" if pair.is_default else f" data={pair.dataset}")

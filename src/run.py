@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -10,11 +11,32 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 import src.config  # noqa: F401  (registers the ${project_root:} resolver before Hydra composes)
+from src import tracking
 from src.errors import IncompatibleModel, ProfilingError
 from src.experiment import run as run_experiment
 from src.settings import RunSettings, check_settings
 
 log = logging.getLogger("src.run")
+
+
+RESERVED_MODEL_KEYS = ("name", "variants")
+
+
+def short_model_overrides(argv: list[str]) -> list[str]:
+    """Let `model.params.<key>=<v>` (and a stray `model.<key>=<v>`) reach the config as additions.
+
+    `model.params.n_estimators=100` sets the hyper-parameter on the estimator of the variant in use
+    (src.experiment.model_params); any other `model.<key>` is added so that the settings check
+    refuses it with one line instead of Hydra's "not in struct".
+    """
+    out = []
+    for arg in argv:
+        key = arg.split("=", 1)[0]
+        plain = "=" in arg and key.startswith("model.") and not arg.startswith(("+", "~"))
+        if plain and key.split(".")[1] not in RESERVED_MODEL_KEYS:
+            arg = f"+{arg}"
+        out.append(arg)
+    return out
 
 
 def _overrides() -> list[str]:
@@ -42,4 +64,8 @@ def main(cfg: DictConfig) -> dict | None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.argv = short_model_overrides(sys.argv)
+    try:
+        main()
+    finally:
+        tracking.finish_open_sweeps()  # a failed job makes Hydra skip on_multirun_end

@@ -8,7 +8,7 @@ the value and what is allowed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -61,12 +61,25 @@ class Simulate(Schema):
     partitioned: bool = False
 
 
+class Mlflow(Schema):
+    """`mlflow`: the run set a run belongs to and the registration policy."""
+
+    run_set: Annotated[
+        str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="a tag such as study or adhoc")
+    ]
+    registration: Annotated[
+        Literal["auto", "study", "always", "never"],
+        Field(alias="register", description="one of auto, study, always, never"),
+    ]
+
+
 class RunSettings(Schema):
     """`python -m src.run`."""
 
     seed: Seed
     n_jobs: Count
     evaluation: Evaluation
+    mlflow: Mlflow
 
 
 class SimulationSettings(Schema):
@@ -118,7 +131,8 @@ def describe(error: Any, schema: type[Schema]) -> str:
 def _values(node: DictConfig, schema: type[Schema], prefix: str) -> dict[str, Any]:
     """The schema's keys read from `node` (absent, `???` or null keys left out: reported as missing)."""
     values: dict[str, Any] = {}
-    for name, field in schema.model_fields.items():
+    for field_name, field in schema.model_fields.items():
+        name = field.alias or field_name  # the key as the config spells it
         if name not in node or OmegaConf.is_missing(node, name):
             continue
         sub = _schema_of(field)
@@ -146,9 +160,10 @@ def _allowed(schema: type[Schema], loc: tuple) -> str:
     field: FieldInfo | None = None
     current: type[Schema] | None = schema
     for part in loc:
-        if current is None or part not in current.model_fields:
+        by_key = {f.alias or n: f for n, f in current.model_fields.items()} if current is not None else {}
+        if part not in by_key:
             break
-        field = current.model_fields[part]
+        field = by_key[part]
         current = _schema_of(field)
     if field is None:
         return "a valid value"

@@ -19,6 +19,11 @@ from src.identity import Pair, identity_tags, pair_of
 from src.paths import CONF_DIR, PROJECT_ROOT
 
 log = logging.getLogger(__name__)
+# the MLflow UI opens an experiment of this kind on its runs table, not on the GenAI overview
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+PARENT_TAG = "sweep_parent"  # marks a sweep's parent run (never a result)
+ROOT_TEXT = "<project root>"  # how logged text shows the checkout's absolute path
 UNTRACKED_COUNTS = ("conf", "src")  # folders whose untracked files make a checkout dirty
 
 KEY_PACKAGES = (
@@ -69,11 +74,99 @@ def ensure_experiment(cfg: DictConfig, task: str | None = None) -> str:
         return found.experiment_id
     location = (Path(cfg.mlflow.artifact_root) / name).as_uri()
     pair = pair_of(cfg, task)
-    tags = {"task": pair.task, "dataset": pair.dataset}
+    tags = {"task": pair.task, "dataset": pair.dataset, **experiment_tags(pair)}
     try:
         return client.create_experiment(name, artifact_location=location, tags=tags)
     except MlflowException:  # another job created it a moment ago
         return client.get_experiment_by_name(name).experiment_id
+
+
+def experiment_tags(pair: Pair) -> dict[str, str]:
+    """The experiment kind (the UI opens on runs) and the description the UI shows above them."""
+    description = (
+        f"Runs of the `{pair.task}` task on the `{pair.dataset}` dataset: one run per task x model "
+        "(hyper-parameters chosen on validation, test metrics with bootstrap intervals). Runs tagged "
+        "run_set=study come from `make reproduce`; sweeps have a parent run holding their jobs."
+    )
+    return {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND, "mlflow.note.content": description}
+
+
+def sweep_id() -> str:
+    """The sweep folder's name under multirun/ in a Hydra sweep, else 'none'."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    try:
+        hydra_cfg = HydraConfig.get()
+        if hydra_cfg.mode == RunMode.MULTIRUN:
+            return str(hydra_cfg.sweep.dir).rsplit("/multirun/", 1)[-1]
+    except ValueError:  # not running under Hydra (tests, notebooks)
+        pass
+    return "none"
+
+
+def sweep_parent_run(experiment_id: str, sweep: str, run_set: str) -> str:
+    """The id of the sweep's parent run in one experiment, created on first use."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    query = f"tags.{PARENT_TAG} = 'true' and tags.sweep_id = '{sweep}'"
+    found = client.search_runs([experiment_id], query, order_by=["attributes.start_time ASC"], max_results=1)
+    if found:
+        return found[0].info.run_id
+    tags = {PARENT_TAG: "true", "sweep_id": sweep, "run_set": run_set, "mlflow.source.name": "src/run.py"}
+    return client.create_run(experiment_id, run_name=f"sweep {sweep}", tags=tags).info.run_id
+
+
+def end_sweep_parents(cfg: DictConfig, sweep: str) -> None:
+    """End every parent run of the sweep: FINISHED, or FAILED when one of its jobs did not finish."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    for experiment in project_experiments(cfg):
+        query = f"tags.{PARENT_TAG} = 'true' and tags.sweep_id = '{sweep}' and attributes.status = 'RUNNING'"
+        for parent in client.search_runs([experiment.experiment_id], query):
+            failed = client.search_runs(
+                [experiment.experiment_id],
+                f"tags.mlflow.parentRunId = '{parent.info.run_id}' and attributes.status != 'FINISHED'",
+                max_results=1,
+            )
+            client.set_terminated(parent.info.run_id, "FAILED" if failed else "FINISHED")
+
+
+def project_experiments(cfg: DictConfig) -> list[Any]:
+    """Every experiment of the project (named with the configured prefix)."""
+    import mlflow
+
+    prefix = str(cfg.mlflow.experiment_prefix)
+    return [e for e in mlflow.search_experiments() if e.name.startswith(prefix)]
+
+
+def sweep_results(cfg: DictConfig, sweep: str) -> Any:
+    """One row per job run of a sweep: task, dataset, model, status and its headline test metrics."""
+    import mlflow
+    import pandas as pd
+
+    ids = [e.experiment_id for e in project_experiments(cfg)]
+    runs = mlflow.search_runs(ids, f"tags.sweep_id = '{sweep}'", order_by=["attributes.start_time ASC"])
+    if runs.empty or "tags.model" not in runs:
+        return pd.DataFrame()
+    runs = runs[runs["tags.model"].notna()]
+    table = pd.DataFrame(
+        {
+            "task": runs["tags.task"],
+            "dataset": runs.get("tags.dataset", pd.Series("–", index=runs.index)),
+            "model": runs["tags.model"],
+            "status": runs["status"],
+        }
+    )
+    for metric in HEADLINE_METRICS:
+        if f"metrics.test_{metric}" in runs:
+            table[metric] = runs[f"metrics.test_{metric}"].round(4)
+    return table.reset_index(drop=True)
+
+
+HEADLINE_METRICS = ("accuracy", "macro_f1", "roc_auc", "top1")
 
 
 def all_task_names() -> list[str]:
@@ -82,7 +175,10 @@ def all_task_names() -> list[str]:
 
 
 class PrepareMlflowStore(Callback):
-    """Create the store and every task's experiment (the run's own dataset for its task) before jobs start."""
+    """Create the store and every task's experiment before jobs start; end a sweep with its results table.
+
+    The sweep's parent runs are created here, before parallel jobs start, so no two jobs race to make one.
+    """
 
     def _prepare(self, config: DictConfig) -> None:
         from hydra.core.hydra_config import HydraConfig
@@ -93,12 +189,53 @@ class PrepareMlflowStore(Callback):
             ensure_experiment(config, task)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Prepare before the launcher forks or spawns jobs."""
+        """Prepare before the launcher forks or spawns jobs, and open the sweep's parent runs."""
         self._prepare(config)
+        sweep = sweep_id()
+        run_set = str(config.mlflow.get("run_set") or "adhoc")
+        for task in swept_tasks(config):
+            sweep_parent_run(ensure_experiment(config, task), sweep, run_set)
+
+        OPEN_SWEEPS[sweep] = config
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Close the sweep's parent runs and print one results table of its jobs."""
+        finish_open_sweeps()
+
+
+# sweeps this process started and has not closed: Hydra skips on_multirun_end when a job failed,
+# so `python -m src.run` closes them on its way out (finish_open_sweeps)
+OPEN_SWEEPS: dict[str, DictConfig] = {}
+
+
+def finish_open_sweeps() -> None:
+    """End the parent runs of every sweep this process opened and print each sweep's results table."""
+    import pandas as pd
+
+    while OPEN_SWEEPS:
+        sweep, config = OPEN_SWEEPS.popitem()
+        configure_store(config)
+        end_sweep_parents(config, sweep)
+        table = sweep_results(config, sweep)
+        if table.empty:
+            log.info("sweep %s: no run recorded", sweep)
+            continue
+        with pd.option_context("display.width", 200, "display.max_rows", 500):
+            log.info("sweep %s results (test split):\n%s", sweep, table.to_string(index=False))
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Single runs prepare too, so the first run on a fresh clone works."""
         self._prepare(config)
+
+
+def swept_tasks(config: DictConfig) -> list[str]:
+    """The tasks a sweep runs: its `task=` override or sweeper parameter, else the composed task."""
+    params = config.hydra.sweeper.get("params") or {}
+    values = [str(params["task"])] if "task" in params else []
+    values += [o.split("=", 1)[1] for o in config.hydra.overrides.task if o.split("=", 1)[0] == "task"]
+    tasks = {t.strip() for value in values for t in value.split(",") if t.strip()}
+    known = set(all_task_names())
+    return sorted(tasks & known) or [str(config.task.name)]
 
 
 def git_state() -> dict[str, str]:
@@ -162,22 +299,39 @@ def log_lineage(
     """Log config, overrides, git state, data checksums, package versions and seed to the active run."""
     import mlflow
 
-    params = {k: _short(v) for k, v in flatten(_without_hydra(cfg)).items()}
+    params = {k: portable(_short(v)) for k, v in flatten(run_params(cfg)).items()}
     items = list(params.items())
     for start in range(0, len(items), 100):
         mlflow.log_params(dict(items[start : start + 100]))
-    mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
-    mlflow.log_text("\n".join(overrides or []) + "\n", "overrides.txt")
+    mlflow.log_text(portable(OmegaConf.to_yaml(_without_hydra(cfg), resolve=True)), "config.yaml")
+    mlflow.log_text(portable("\n".join(overrides or []) + "\n"), "overrides.txt")
     checksums = {**file_checksums(input_files), **(extra_checksums or {})}
     versions = package_versions()
     git = git_state()
     mlflow.log_dict({"data_sha256": checksums, "packages": versions, **git}, "lineage.json")
     mlflow.log_text(all_installed_packages(), "environment/packages.txt")
-    tags = {**git, **identity_tags(cfg), "seed": str(cfg.seed), "overrides": " ".join(overrides or [])[:5000]}
+    overrides_text = portable(" ".join(overrides or []))[:5000]
+    tags = {**git, **identity_tags(cfg), "seed": str(cfg.seed), "overrides": overrides_text}
     tags.update({f"data_sha256.{name}": digest for name, digest in checksums.items()})
     tags.update({f"pkg.{name}": version for name, version in versions.items()})
     mlflow.set_tags(tags)
     return checksums
+
+
+def portable(text: str) -> str:
+    """`text` with the checkout's absolute path shown as `<project root>` (no machine path is logged)."""
+    return str(text).replace(str(PROJECT_ROOT), ROOT_TEXT)
+
+
+def run_params(cfg: DictConfig) -> DictConfig:
+    """What a run logs as params: the config without hydra, and only the model variant the run used."""
+    container = OmegaConf.to_container(_without_hydra(cfg), resolve=True)
+    model = container.get("model") or {}
+    variants = model.pop("variants", None) or {}
+    kind = (container.get("features") or {}).get("kind")
+    if kind in variants:
+        model["variant"] = {"kind": kind, **variants[kind]}
+    return OmegaConf.create(container)
 
 
 def _without_hydra(cfg: DictConfig) -> DictConfig:

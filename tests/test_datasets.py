@@ -95,6 +95,7 @@ def world(tmp_path_factory):
         f"paths.cache_dir={root / 'cache'}",
         f"paths.reports_dir={root / 'reports'}",
         "evaluation.n_bootstrap=30",
+        "mlflow.register=always",  # the pinned majority version: baselines register only when asked
     ]
     second = [*base, f"hydra.searchpath=[file://{root / 'conf'}]", "data=telco2"]
     ibm = compose([*base, "model=logreg"])

@@ -79,7 +79,7 @@ def test_run_records_config_lineage_and_split_sizes(churn_store):
     assert (
         int(row["params.split_train"]) + int(row["params.split_val"]) + int(row["params.split_test"]) == 7043
     )
-    assert row["params.model.variants.tabular.estimator.deterministic"] == "True"
+    assert row["params.model.variant.estimator.deterministic"] == "True"
     client = MlflowClient()
     artifacts = {a.path for a in client.list_artifacts(row["run_id"])}
     assert {
@@ -151,8 +151,14 @@ def test_a_failing_job_is_marked_failed_and_the_sweep_goes_on(tmp_path):
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlruns'}/mlflow.db")
     experiment = mlflow.get_experiment_by_name("profiling-churn")
     runs = mlflow.search_runs([experiment.experiment_id]).sort_values("status")
+    parent = runs[runs["tags.sweep_parent"] == "true"]
+    runs = runs[runs["tags.sweep_parent"] != "true"]
     assert list(runs["status"]) == ["FAILED", "FINISHED"], "the failed job is recorded; the second job ran"
     assert "checksum mismatch" in runs.iloc[0]["tags.error"]
+    # the sweep's parent run holds both jobs and ends FAILED; the sweep still prints its results table
+    assert list(parent["status"]) == ["FAILED"]
+    assert set(runs["tags.mlflow.parentRunId"]) == {parent["run_id"].iloc[0]}
+    assert "results (test split)" in result.stdout + result.stderr
 
 
 def test_project_root_store_is_not_touched_by_tests(churn_store):

@@ -36,6 +36,7 @@ def _cfg(root: Path, prefix: str = "profiling-", *overrides: str, config_name: s
             "model=majority",
             "evaluation.n_bootstrap=50",
             f"mlflow.registered_model_prefix={prefix}",
+            "mlflow.register=always",  # majority baselines register only when asked
             *overrides,
         ],
         config_name=config_name,

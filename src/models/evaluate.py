@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from src.data.splits import SPLITS, Split, make_split  # noqa: F401  (re-exporte
 from src.models.bootstrap import bootstrap_intervals  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
+SLOW_FIT_S = 2.0  # a fit longer than this is logged with its time (a sweep is never silent for long)
 
 
 def compute_metrics(
@@ -110,14 +112,22 @@ def select_on_validation(
     if features == "passthrough" or features is None:
         features, F_train, F_val = "passthrough", X_train, X_val
     else:
+        started = time.perf_counter()
         features = clone(features).fit(X_train, y_train)
         F_train, F_val = features.transform(X_train), features.transform(X_val)
+        log.info(
+            "features (%s) fitted and applied to %d + %d rows in %.1f s",
+            type(features).__name__, len(X_train), len(X_val), time.perf_counter() - started,
+        )  # fmt: skip
     rows, best, best_score = [], None, None
     for params in tqdm(points, desc="grid", leave=False, disable=len(points) < 2):
         model = clone(template.named_steps["model"]).set_params(
             **{key.removeprefix("model__"): value for key, value in params.items()}
         )
+        started = time.perf_counter()
         model.fit(F_train, y_train)
+        if (took := time.perf_counter() - started) > SLOW_FIT_S:
+            log.info("fitted %s %s in %.1f s", type(model).__name__, params or "(defaults)", took)
         pipeline = Pipeline([("features", features), ("model", model)])
         scores = score_pipeline(model, F_val, y_val, positive_label)
         if metric not in scores:

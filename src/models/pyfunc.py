@@ -8,6 +8,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 from mlflow.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from sklearn.pipeline import Pipeline
 
 from src.features.contract import InputContract, InputContractError, label_text
 from src.models.text_output import text_prediction_frame
@@ -58,20 +59,33 @@ class ProfilingModel(mlflow.pyfunc.PythonModel):
 
 def predict_frame(pipeline: Any, classes: list, frame: pd.DataFrame) -> pd.DataFrame:
     """`prediction` plus `proba_<class>` columns of a fitted pipeline; no rows in, no rows out."""
-    probabilistic = hasattr(pipeline, "predict_proba")
+    probabilistic = hasattr(pipeline, "predict_proba")  # False when the pipeline's last step has none
     columns = ["prediction"] + ([proba_column(label) for label in classes] if probabilistic else [])
     if len(frame) == 0:
         return pd.DataFrame(
             {c: pd.Series(dtype="object" if c == "prediction" else "float64") for c in columns}
         )
-    raw = np.asarray(pipeline.predict(frame))
+    raw, proba = labels_and_proba(pipeline, frame)
     own = [label_text(c) for c in pipeline.classes_]
     if own != list(classes):  # the data config renames the labels (`label_names`)
         named = dict(zip(own, classes, strict=True))
         raw = np.asarray([named.get(label_text(v), label_text(v)) for v in raw], dtype=object)
     out = pd.DataFrame({"prediction": raw})
-    if probabilistic:
-        proba = np.asarray(pipeline.predict_proba(frame))
+    if proba is not None:
         for position, label in enumerate(classes):
             out[proba_column(label)] = proba[:, position]
     return out
+
+
+def labels_and_proba(pipeline: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """Labels and class probabilities from ONE preparation of the input.
+
+    A scikit-learn pipeline's feature steps run once; its final estimator then gives both the labels
+    and the probabilities (calling `predict` and `predict_proba` on the pipeline would prepare twice).
+    """
+    model, prepared = pipeline, frame
+    if isinstance(pipeline, Pipeline) and len(pipeline.steps) > 1:
+        model, prepared = pipeline.steps[-1][1], pipeline[:-1].transform(frame)
+    labels = np.asarray(model.predict(prepared))
+    proba = np.asarray(model.predict_proba(prepared)) if hasattr(model, "predict_proba") else None
+    return labels, proba

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from contextlib import suppress
 from importlib import metadata
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig
 
+from src.errors import ConfigError
 from src.features.contract import InputContract
 from src.identity import identity_tags, input_schema_fingerprint, pair_of
 from src.models.pyfunc import ProfilingModel
@@ -36,9 +38,61 @@ MODEL_REQUIREMENTS = (
 )
 
 
+def quiet_known_mlflow_warnings() -> None:
+    """Ignore MLflow's harmless warnings (call inside `warnings.catch_warnings()`).
+
+    - the integer-column hint of schema inference: the logged model's signature does not come from
+      inference (src/models/registry.py), and a dataset's schema only documents the rows;
+    - "dataset source can be interpreted in multiple ways": MLflow registers its local source twice.
+    """
+    warnings.filterwarnings(
+        "ignore", message=".*Inferred schema contains integer column", category=UserWarning
+    )
+    warnings.filterwarnings("ignore", message=".*can be interpreted in multiple ways", category=UserWarning)
+
+
+class CloudPickleNotice(logging.Filter):
+    """Drop MLflow's notice that a Python-object model is saved with CloudPickle.
+
+    The project logs its pyfunc as an object on purpose (models-from-code would need a script per
+    task), and the notice repeats on every run; loading is guarded by the project's own rules.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for the CloudPickle notice, True for every other record."""
+        return "serialized using CloudPickle" not in record.getMessage()
+
+
+logging.getLogger("mlflow.pyfunc").addFilter(CloudPickleNotice())
+
+
 def pinned_requirements() -> list[str]:
     """Exact pins of what a logged model needs (skips MLflow's slow requirement inference)."""
     return [f"{name}=={metadata.version(name)}" for name in MODEL_REQUIREMENTS]
+
+
+REGISTER_POLICIES = ("auto", "study", "always", "never")
+BASELINE_MODELS = ("majority",)  # baselines give context; deployers never want them
+
+
+def should_register(cfg: DictConfig) -> bool:
+    """Whether this run registers a model version, by `mlflow.register` (docs/reports.md).
+
+    `always`: every run; `never`: none; `auto`: every run but the majority baseline; `study`: only
+    runs of the study's run set (`make reproduce`), baselines excepted, so ad-hoc runs register only
+    with `mlflow.register=always`. `evaluation.register=false` turns registration off whatever the policy.
+    """
+    policy = str(cfg.mlflow.get("register", "auto"))
+    if policy not in REGISTER_POLICIES:
+        allowed = ", ".join(REGISTER_POLICIES)
+        raise ConfigError(f"mlflow.register={policy!r} is not allowed: use one of {allowed}")
+    if not bool(cfg.evaluation.get("register", True)) or policy == "never":
+        return False
+    if policy == "always":
+        return True
+    if cfg.model.name in BASELINE_MODELS:
+        return False
+    return policy == "auto" or str(cfg.mlflow.get("run_set")) == "study"
 
 
 def registered_name(cfg: DictConfig, task: str | None = None) -> str:
@@ -81,23 +135,43 @@ def log_pipeline(
     metadata = {key: tags[key] for key in ("task", "dataset", "input_schema")}
     if contract is not None:
         metadata["input_contract"] = contract.as_dict()
-    info = mlflow.pyfunc.log_model(
-        name="model",
-        python_model=wrapper,
-        code_paths=[str(PROJECT_ROOT / "src")],
-        signature=model_signature(contract, example, wrapper.predict(None, example)),
-        input_example=example,
-        metadata=metadata,
-        pip_requirements=pinned_requirements(),
-        registered_model_name=registered_name(cfg) if register else None,
-    )
+    with warnings.catch_warnings():
+        quiet_known_mlflow_warnings()
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=wrapper,
+            code_paths=[str(PROJECT_ROOT / "src")],
+            signature=model_signature(contract, example, wrapper.predict(None, example)),
+            input_example=example,
+            metadata=metadata,
+            pip_requirements=pinned_requirements(),
+            registered_model_name=registered_name(cfg) if register else None,
+        )
     version = getattr(info, "registered_model_version", None)
     if version is None:
         return info.model_uri, None
     client = MlflowClient()
+    describe_registered_model(client, cfg)
     for key in ("task", "dataset", "input_schema"):
         client.set_model_version_tag(registered_name(cfg), str(version), key, tags[key])
     return info.model_uri, str(version)
+
+
+def describe_registered_model(client: Any, cfg: DictConfig) -> None:
+    """Give the pair's registered model a description (once: a human's edit in the UI is kept)."""
+    name = registered_name(cfg)
+    if client.get_registered_model(name).description:
+        return
+    pair = pair_of(cfg)
+    client.update_registered_model(
+        name,
+        description=(
+            f"The `{pair.task}` model for the `{pair.dataset}` dataset: raw rows as the data config declares "
+            "them in, `prediction` and `proba_<label>` out. `@champion` is the best version on validation "
+            "among those with the same dataset and input schema, unless a human pinned one; each version's "
+            "description is its model card."
+        ),
+    )
 
 
 def pinned_version(client: Any, name: str) -> str | None:

@@ -112,12 +112,20 @@ def comparison_bars(
     return _save(fig, figures_dir, task, f"compare-{metric}")
 
 
+def tick_rotation(labels: list[str]) -> int:
+    """Column-label rotation so labels never overlap: flat for a few short ones, else upright."""
+    if len(labels) <= 3 and max((len(label) for label in labels), default=0) <= 4:
+        return 0
+    return 90
+
+
 def _draw_confusion(ax, counts: pd.DataFrame, title: str):
     labels = [str(c) for c in counts.columns]
     rows = counts.to_numpy(dtype=float)
     shares = rows / np.clip(rows.sum(axis=1, keepdims=True), 1, None)
     image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(labels)), labels, rotation=90 if len(labels) > 6 else 0, fontsize=8)
+    rotation = tick_rotation(labels)
+    ax.set_xticks(range(len(labels)), labels, rotation=rotation, fontsize=8)
     ax.set_yticks(range(len(counts.index)), [str(i) for i in counts.index], fontsize=8)
     ax.set_xlabel("预测 predicted")
     ax.set_ylabel("真实 true")
@@ -168,14 +176,32 @@ def _scores(frame: pd.DataFrame, positive: str | None) -> tuple[np.ndarray, np.n
         positive = positive if positive in classes else classes[1]
         return (truth == positive).astype(int), frame[f"proba_{positive}"].to_numpy(dtype=float), positive
     onehot = np.stack([(truth == c).astype(int) for c in classes], axis=1)
-    return onehot.ravel(), frame[proba].to_numpy(dtype=float).ravel(), "micro one-vs-rest"
+    return onehot.ravel(), frame[proba].to_numpy(dtype=float).ravel(), MICRO
+
+
+MICRO = "micro one-vs-rest"
+
+
+def legend_aucs(frame: pd.DataFrame, y: np.ndarray, score: np.ndarray, kind: str) -> tuple[float, float]:
+    """ROC-AUC and AP as the comparison table defines them: of the positive class, or macro one-vs-rest."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    if kind != MICRO:
+        return float(roc_auc_score(y, score)), float(average_precision_score(y, score))
+    proba = [c for c in frame.columns if c.startswith("proba_")]
+    truth = frame["y_true"].astype(str).to_numpy()
+    onehot = np.stack([(truth == c.removeprefix("proba_")).astype(int) for c in proba], axis=1)
+    present = onehot.sum(axis=0) > 0  # a class absent from the test split has no AUC
+    values = frame[proba].to_numpy(dtype=float)[:, present]
+    roc = roc_auc_score(onehot[:, present], values, average="macro", multi_class="ovr")
+    return float(roc), float(average_precision_score(onehot[:, present], values, average="macro"))
 
 
 def roc_pr_curves(
     predictions: dict[str, pd.DataFrame], positive: str | None, task: str, figures_dir: Path
 ) -> Figure | None:
     """ROC and precision-recall curves of every probabilistic model on the test split."""
-    from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
+    from sklearn.metrics import precision_recall_curve, roc_curve
 
     scored = {m: s for m, f in sorted(predictions.items()) if f is not None and (s := _scores(f, positive))}
     if not scored:
@@ -187,11 +213,14 @@ def roc_pr_curves(
         if y.min() == y.max():
             continue
         fpr, tpr, _ = roc_curve(y, score)
-        roc_ax.plot(fpr, tpr, label=f"{model} (AUC {auc(fpr, tpr):.3f})")
+        roc_auc, pr_auc = legend_aucs(predictions[model], y, score, label)
+        roc_ax.plot(fpr, tpr, label=f"{model} (AUC {roc_auc:.3f})")
         precision, recall, _ = precision_recall_curve(y, score)
-        pr_ax.plot(recall, precision, label=f"{model} (AP {average_precision_score(y, score):.3f})")
+        pr_ax.plot(recall, precision, label=f"{model} (AP {pr_auc:.3f})")
     roc_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
     roc_ax.set(xlabel="假正率 false positive rate", ylabel="真正率 true positive rate")
+    if kind == MICRO:  # the curves pool the classes; the legend's figures are the table's macro ones
+        kind = "micro one-vs-rest curves, macro AUC/AP as in the table"
     roc_ax.set_title(f"{task}: ROC 曲线 ({kind})")
     pr_ax.set(xlabel="召回率 recall", ylabel="精确率 precision", ylim=(0, 1.02))
     pr_ax.set_title(f"{task}: PR 曲线 ({kind})")

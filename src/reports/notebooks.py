@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # The shared stylesheet of every report page, written once beside them (reports/report.css).
 STYLESHEET = "report.css"
-_CSS = """body {
+REPORT_STYLE = """body {
   font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif;
   max-width: 1100px; margin: 1.5em auto; padding: 0 1em; color: #222; line-height: 1.45; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 13px; }
@@ -26,6 +26,8 @@ th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; white-space
 th { background: #f0f3f7; }
 img { max-width: 100%; }
 .output_subarea { overflow-x: auto; }
+/* a table wider than the page scrolls sideways instead of pushing columns off-screen */
+table.report-table { display: block; max-width: 100%; overflow-x: auto; }
 pre { background: #f6f6f6; padding: 0.5em; overflow-x: auto; }
 .jp-InputArea, .jp-InputPrompt, .jp-OutputPrompt { display: none; }
 """
@@ -147,7 +149,7 @@ def to_html(notebook: Path, html: Path, title: str) -> Path:
     body, _ = exporter.from_notebook_node(book, resources={"metadata": {"name": title}})
     page = _PAGE.format(title=html_escape(title), stylesheet=STYLESHEET, body=body)
     html.parent.mkdir(parents=True, exist_ok=True)
-    (html.parent / STYLESHEET).write_text(_CSS, encoding="utf-8")
+    (html.parent / STYLESHEET).write_text(REPORT_STYLE, encoding="utf-8")
     html.write_text(page, encoding="utf-8")
     _lighten(notebook, figures, prefix)
     return html

@@ -9,6 +9,10 @@ from src import tracking
 from src.identity import Pair, default_dataset
 
 UNFINISHED_COLUMNS = ["model", "run", "status", "started"]
+RECENT_COLUMNS = ["model", "run", "run set", "sweep", "started"]
+LATEST = "latest"
+STUDY = "study"
+PARENT_TAG = "sweep_parent"  # the parent run of a sweep holds its jobs; it is never a result
 
 
 def pair_for(task: str, dataset: str | None = None) -> Pair:
@@ -30,7 +34,13 @@ def pair_runs(cfg: DictConfig, task: str, dataset: str | None = None) -> pd.Data
     )
     if runs.empty or "tags.model" not in runs:
         return pd.DataFrame()
-    return runs[belongs_to(runs, pair)].reset_index(drop=True)
+    jobs = runs["tags.model"].notna() & ~column(runs, f"tags.{PARENT_TAG}").eq("true")
+    return runs[belongs_to(runs, pair) & jobs].reset_index(drop=True)
+
+
+def column(runs: pd.DataFrame, name: str) -> pd.Series:
+    """A column of `search_runs` output, all missing when no run has it."""
+    return runs[name] if name in runs else pd.Series(pd.NA, index=runs.index, dtype="object")
 
 
 def belongs_to(runs: pd.DataFrame, pair: Pair) -> pd.Series:
@@ -42,13 +52,70 @@ def belongs_to(runs: pd.DataFrame, pair: Pair) -> pd.Series:
     return dataset.eq(pair.dataset).fillna(False).astype(bool) | (dataset.isna() & pair.is_default)
 
 
+def wanted_run_set(cfg: DictConfig) -> str:
+    """The run set a report shows: `runs=` (study by default), a sweep id, a run-set tag, or latest."""
+    return str(cfg.get("runs") or STUDY)
+
+
 def latest_runs(cfg: DictConfig, task: str, dataset: str | None = None) -> pd.DataFrame:
-    """The newest FINISHED run of each model for a (task, dataset) pair (one row per model), or empty."""
+    """The newest FINISHED run of each model of the pair within the wanted run set (one row per model).
+
+    The frame's `attrs["run_set"]` says which set it shows (see `select_run_set`).
+    """
     runs = pair_runs(cfg, task, dataset)
     if runs.empty:
+        runs.attrs["run_set"] = wanted_run_set(cfg)
         return runs
     finished = runs[runs["status"] == "FINISHED"]
-    return finished.drop_duplicates(subset="tags.model", keep="first").reset_index(drop=True)
+    chosen, label = select_run_set(finished, wanted_run_set(cfg))
+    shown = chosen.drop_duplicates(subset="tags.model", keep="first").reset_index(drop=True)
+    shown.attrs["run_set"] = label
+    return shown
+
+
+def select_run_set(finished: pd.DataFrame, wanted: str) -> tuple[pd.DataFrame, str]:
+    """The finished runs (newest first) of one run set, and a label that names it.
+
+    - `latest`: every finished run (the newest of each model wins, whatever its set);
+    - a run-set tag (`study`): the runs of the newest sweep tagged with it;
+    - otherwise a sweep id (`2026-11-30/14-00-00`).
+    With the default `study` and no study run of the pair in the store, the page falls back to
+    `latest` and its label says so.
+    """
+    if wanted == LATEST:
+        return finished, "latest (the newest finished run of each model, any run set)"
+    tagged = finished[column(finished, "tags.run_set").eq(wanted).fillna(False).astype(bool)]
+    if not tagged.empty:
+        sweep = tagged["tags.sweep_id"].iloc[0] if "tags.sweep_id" in tagged else None
+        if sweep is None or pd.isna(sweep):
+            return tagged, f"{wanted}"
+        return tagged[tagged["tags.sweep_id"] == sweep], f"{wanted} (sweep {sweep})"
+    in_sweep = finished[column(finished, "tags.sweep_id").eq(wanted).fillna(False).astype(bool)]
+    if not in_sweep.empty or wanted != STUDY:
+        return in_sweep, f"sweep {wanted}"
+    return finished, "latest (no study run set of this task and dataset yet: `make reproduce` makes one)"
+
+
+def shown_run_set(runs: pd.DataFrame) -> str:
+    """The label of the run set a `latest_runs` frame shows."""
+    return str(runs.attrs.get("run_set", STUDY))
+
+
+def recent_runs(cfg: DictConfig, task: str, dataset: str | None = None, limit: int = 5) -> pd.DataFrame:
+    """The pair's newest finished runs of any run set (ad-hoc runs included), for a "recent runs" section."""
+    runs = pair_runs(cfg, task, dataset)
+    if runs.empty or limit <= 0:
+        return pd.DataFrame(columns=RECENT_COLUMNS)
+    recent = runs[runs["status"] == "FINISHED"].head(limit)
+    return pd.DataFrame(
+        {
+            "model": recent["tags.model"],
+            "run": recent["run_id"].str[:8],
+            "run set": column(recent, "tags.run_set").fillna("adhoc"),
+            "sweep": column(recent, "tags.sweep_id").fillna("none"),
+            "started": pd.to_datetime(recent["start_time"]).dt.strftime("%Y-%m-%d %H:%M UTC"),
+        }
+    ).reset_index(drop=True)
 
 
 def unfinished_runs(cfg: DictConfig, task: str, dataset: str | None = None) -> pd.DataFrame:
@@ -65,6 +132,18 @@ def unfinished_runs(cfg: DictConfig, task: str, dataset: str | None = None) -> p
             "started": pd.to_datetime(left["start_time"]).dt.strftime("%Y-%m-%d %H:%M UTC"),
         }
     ).reset_index(drop=True)
+
+
+def champion_run(cfg: DictConfig, pair: Pair) -> str | None:
+    """The run id behind the pair's registered `@champion` model, or None (no store, model or alias)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    name = f"{cfg.mlflow.registered_model_prefix}{pair.suffix}"  # src.models.registry.registered_name
+    try:
+        return MlflowClient().get_model_version_by_alias(name, str(cfg.mlflow.champion_alias)).run_id
+    except MlflowException:
+        return None
 
 
 def dataset_title(runs: pd.DataFrame, dataset: str) -> str:

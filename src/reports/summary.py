@@ -6,6 +6,7 @@ the study's claims are about the default datasets, so only those keys can match 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from src.config import compose
 from src.reports import store, tables
 from src.reports.claims import VERDICT_RULE, Claim, load_claims
 from src.reports.figures import figure_path
-from src.reports.provenance import commit_text, config_hash, data_checksums, run_config_hash
-from src.reports.runs import dataset_title, latest_runs, unfinished_runs
+from src.reports.provenance import commit_text, data_checksums, run_config_hash
+from src.reports.runs import dataset_title, latest_runs, shown_run_set, unfinished_runs, wanted_run_set
 
 NO_RUNS = (
     "No runs yet: run `make reproduce` (or `python -m src.run task=<task> model=<model>`), "
@@ -39,6 +40,7 @@ class Summary:
     config_hash: str
     titles: dict[str, str] = field(default_factory=dict)
     unfinished: dict[str, pd.DataFrame] = field(default_factory=dict)
+    run_sets: dict[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -76,8 +78,24 @@ def collect(overrides: list[str] | None = None, cfg: DictConfig | None = None) -
         configured_tasks=tracking.all_task_names(),
         claims=load_claims(),
         git=tracking.git_state(),
-        config_hash=config_hash(cfg),
+        config_hash=runs_config_hash([r for runs in runs_by_task.values() for r in runs["run_id"]]),
+        run_sets={key: shown_run_set(runs) for key, runs in runs_by_task.items()},
     )
+
+
+def runs_config_hash(run_ids: list[str]) -> str:
+    """The config hash of the shown runs' composed configs: one hash when they agree, else a hash of all.
+
+    Runs of different tasks and models differ in their `task`/`model` groups, so a summary of several
+    usually has many configs: the value is then the hash of their sorted hashes, with the count.
+    """
+    hashes = sorted({run_config_hash(run_id) for run_id in run_ids})
+    if not hashes:
+        return "–"
+    if len(hashes) == 1:
+        return hashes[0]
+    combined = hashlib.sha256(" ".join(hashes).encode("utf-8")).hexdigest()[:12]
+    return f"{combined} (over {len(hashes)} distinct run configs)"
 
 
 def overview(summary: Summary) -> pd.DataFrame:
@@ -94,8 +112,10 @@ def provenance_lines(summary: Summary) -> list[str]:
     """Commit, config hash and store of the summary, as markdown bullet lines."""
     return [
         f"- made at commit `{commit_text(summary.git)}` by `python -m src.report`",
-        f"- config hash `{summary.config_hash}` (sha256 of the composed config without machine-specific "
-        "paths and store URIs; each run's own config hash is in the `config` column)",
+        f"- config hash `{summary.config_hash}` (sha256 of the shown runs' logged configs without "
+        "machine-specific paths and store URIs; each run's own config hash is in the `config` column)",
+        f"- run set: `{wanted_run_set(summary.cfg)}` "
+        f"({'; '.join(f'{key}: {label}' for key, label in summary.run_sets.items()) or 'no runs'})",
         f"- MLflow store `{_portable(summary.cfg.mlflow.tracking_uri, summary.cfg)}`",
     ]
 
@@ -109,7 +129,7 @@ def markdown(summary: Summary) -> str:
     lines = ["# Summary: every task and model", "", *provenance_lines(summary), ""]
     if summary.empty:
         return "\n".join([*lines, f"**{NO_RUNS}**", ""])
-    lines += ["## The study's claims", "", f"Verdict: {VERDICT_RULE}.", ""]
+    lines += ["## The study's claims", "", f"Verdict: {VERDICT_RULE}.", "", tables.CLAIMS_CONTEXT, ""]
     lines += [tables.markdown_table(tables.claims_table(summary.claims, summary.runs_by_task)), ""]
     lines += ["## Every task and model", "", "Test-set figures, 95% bootstrap intervals in brackets.", ""]
     lines += [tables.markdown_table(overview(summary)), ""]
@@ -159,6 +179,7 @@ def show_claims(summary: Summary) -> None:
         return
     _md("## The study's claims")
     _md(f"Verdict: {VERDICT_RULE}.")
+    _md(tables.CLAIMS_CONTEXT)
     display(
         HTML(tables.html_table(tables.claims_table(summary.claims, summary.runs_by_task), "claims-table"))
     )

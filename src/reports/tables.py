@@ -60,9 +60,41 @@ def selection_metric(runs: pd.DataFrame) -> str:
     return "accuracy"
 
 
+def headline_metric(runs: pd.DataFrame) -> str:
+    """The selection metric as the runs logged it on test: `<metric>`, or `<metric>_<series>` when the
+    task's one named label series carries its name (content's stage-2 model: `accuracy_stage2`)."""
+    metric = selection_metric(runs)
+    if f"metrics.test_{metric}" in runs and runs[f"metrics.test_{metric}"].notna().any():
+        return metric
+    named = sorted(
+        column.removeprefix("metrics.test_")
+        for column in runs.columns
+        if column.startswith(f"metrics.test_{metric}_")
+        and not column.endswith(("_lo", "_hi"))
+        and runs[column].notna().any()
+    )
+    return named[0] if named else metric
+
+
 def present_metrics(runs: pd.DataFrame, metrics: tuple[str, ...] = TABLE_METRICS) -> list[str]:
-    """The table metrics that at least one run logged on test."""
-    return [m for m in metrics if f"metrics.test_{m}" in runs and runs[f"metrics.test_{m}"].notna().any()]
+    """The table metrics that at least one run logged on test, the task's headline metric included."""
+    found = [m for m in metrics if f"metrics.test_{m}" in runs and runs[f"metrics.test_{m}"].notna().any()]
+    headline = headline_metric(runs)
+    if headline not in found and f"metrics.test_{headline}" in runs:
+        found.append(headline)
+    return found
+
+
+def series_table(runs: pd.DataFrame, metric: str, series: list[str]) -> pd.DataFrame:
+    """One row per model, one column per label series (e.g. channel): `test_<metric>_<series>` with intervals."""
+    if runs.empty:
+        return pd.DataFrame()
+    runs = runs.sort_values("tags.model").reset_index(drop=True)
+    table = pd.DataFrame({"model": runs["tags.model"]})
+    for name in series:
+        if f"metrics.test_{metric}_{name}" in runs:
+            table[name] = metric_with_interval(runs, f"{metric}_{name}").to_numpy()
+    return table
 
 
 def comparison_table(runs: pd.DataFrame, claims: list[Claim]) -> pd.DataFrame:
@@ -139,15 +171,25 @@ def class_balance(frames: list[pd.DataFrame]) -> pd.Series | None:
     return labels.value_counts()
 
 
+CLAIMS_CONTEXT = (
+    "The study measured its figures on its own data, which is not published: ours come from the public "
+    "or simulated datasets named on each task page, so a verdict compares like tasks, not like data. "
+    "`majority class alone` is the test accuracy of always answering the training majority class: an "
+    "accuracy close to it (spam: most messages are not spam) says little."
+)
+
+
 def claims_table(claims: list[Claim], runs_by_task: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every study claim beside our figure with its interval and the verdict."""
     rows = []
     for claim in claims:
         runs = runs_by_task.get(claim.task, pd.DataFrame())
         match = runs[runs["tags.model"] == claim.model] if not runs.empty else runs
-        ours, verdict_text, run = "–", NO_RUN, "–"
+        ours, verdict_text, run, majority = "–", NO_RUN, "–", "–"
         if not match.empty:
             row = match.iloc[0]
+            if claim.metric == "accuracy" and _value(row, "metrics.test_majority_accuracy") is not None:
+                majority = f"{float(row['metrics.test_majority_accuracy']):.3f}"
             ours = metric_with_interval(match.head(1), claim.metric).iloc[0]
             verdict_text = verdict(
                 claim.value,
@@ -162,6 +204,7 @@ def claims_table(claims: list[Claim], runs_by_task: dict[str, pd.DataFrame]) -> 
                 "metric": claim.metric,
                 "study": f"{claim.value:.2f}",
                 "ours [95% CI]": ours,
+                "majority class alone": majority,
                 "verdict": verdict_text,
                 "run": run,
                 "source": claim.source,
@@ -176,7 +219,7 @@ def overview_table(runs_by_task: dict[str, pd.DataFrame], claims: list[Claim]) -
     for task, runs in sorted(runs_by_task.items()):
         if runs.empty:
             continue
-        headline = selection_metric(runs)
+        headline = headline_metric(runs)
         table = comparison_table(runs, claims)
         for position, (_, row) in enumerate(runs.sort_values("tags.model").iterrows()):
             entry = {
@@ -187,6 +230,7 @@ def overview_table(runs_by_task: dict[str, pd.DataFrame], claims: list[Claim]) -
                 "selection metric (test)": (
                     f"{headline} {table[headline].iloc[position]}" if headline in table else headline
                 ),
+                **{m: table[m].iloc[position] for m in ("top1", "top3") if m in table},
                 "study": table["study"].iloc[position] if "study" in table else "–",
                 "verdict": table["verdict"].iloc[position] if "verdict" in table else "–",
                 "ceiling": next(
@@ -196,7 +240,7 @@ def overview_table(runs_by_task: dict[str, pd.DataFrame], claims: list[Claim]) -
                 "run": row["run_id"][:8],
             }
             rows.append(entry)
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).fillna("–")  # top-k columns exist for the content task only
     empty = [c for c in ("study", "verdict", "ceiling") if c in frame and (frame[c] == "–").all()]
     return frame.drop(columns=empty)
 

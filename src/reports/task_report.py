@@ -15,7 +15,15 @@ from src.identity import Pair
 from src.reports import figures, store, tables
 from src.reports.claims import VERDICT_RULE, Claim, load_claims
 from src.reports.provenance import commit_text, data_checksums, run_commits
-from src.reports.runs import dataset_title, latest_runs, pair_for, unfinished_runs
+from src.reports.runs import (
+    champion_run,
+    dataset_title,
+    latest_runs,
+    pair_for,
+    recent_runs,
+    shown_run_set,
+    unfinished_runs,
+)
 
 
 @dataclass
@@ -31,6 +39,7 @@ class TaskReport:
     cache: dict = field(default_factory=dict)
     pair: Pair | None = None
     unfinished: pd.DataFrame = field(default_factory=pd.DataFrame)
+    recent: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def empty(self) -> bool:
@@ -45,11 +54,20 @@ class TaskReport:
         return self.cache["predictions"]
 
     def positive_label(self) -> str | None:
-        """The positive class of a binary task as logged in the runs' params."""
-        column = "params.data.positive_label"
-        if column in self.runs and self.runs[column].notna().any():
-            return str(self.runs[column].dropna().iloc[0])
+        """The positive class of a binary task as the runs logged it (tag, else the data config's param)."""
+        for column in ("tags.positive_label", "params.data.positive_label"):
+            if column in self.runs and self.runs[column].notna().any():
+                return str(self.runs[column].dropna().iloc[0])
         return None
+
+    def series(self) -> list[str]:
+        """The label series of a task with several (channel: one per channel), from the logged ROC-AUCs."""
+        found = {
+            column.removeprefix("metrics.test_roc_auc_")
+            for column in self.runs.columns
+            if column.startswith("metrics.test_roc_auc_") and not column.endswith(("_lo", "_hi"))
+        }
+        return sorted(found)
 
     def artifacts(self, loader) -> dict[str, pd.DataFrame]:
         """One artifact per model via a store loader, models without it left out."""
@@ -76,6 +94,8 @@ def open_report(
     found = store.store_exists(cfg)
     runs = latest_runs(cfg, pair.task, pair.dataset) if found else pd.DataFrame()
     unfinished = unfinished_runs(cfg, pair.task, pair.dataset) if found else pd.DataFrame()
+    limit = int(cfg.get("recent_runs") or 0)
+    recent = recent_runs(cfg, pair.task, pair.dataset, limit) if found and limit else pd.DataFrame()
     out = Path(figures_dir) if figures_dir else Path(cfg.paths.reports_dir) / "figures"
     claims = load_claims() if pair.is_default else []  # the study's figures are about the default datasets
     return TaskReport(
@@ -87,6 +107,7 @@ def open_report(
         store_found=found,
         pair=pair,
         unfinished=unfinished,
+        recent=recent,
     )
 
 
@@ -130,12 +151,22 @@ def show_header(report: TaskReport) -> None:
     description = report.runs.get("params.task.description", pd.Series(dtype=str)).dropna()
     if not description.empty and pair.is_default:  # the task's description names its default dataset
         _md(str(description.iloc[0]))
+    _md(f"**Run set: {shown_run_set(report.runs)}.** {RUN_SET_NOTE}")
     _md(
         f"Report made by `python -m src.report` at commit `{commit_text(git)}` from the newest finished "
-        f"run of each model in `{report.cfg.mlflow.experiment_prefix}{report.task}`; runs made at commit(s) "
-        f"{run_commits(report.runs)}. Test-set figures with 95% bootstrap intervals in brackets; "
-        "hyper-parameters chosen on the validation split only."
+        f"run of each model of that run set in `{report.cfg.mlflow.experiment_prefix}{report.task}`; runs "
+        f"made at commit(s) {run_commits(report.runs)}. Test-set figures with 95% bootstrap intervals in "
+        "brackets; hyper-parameters chosen on the validation split only."
     )
+    if not report.recent.empty:
+        _md("Recent runs of any run set (ad-hoc runs included; not part of the tables below):")
+        _table(report.recent, "recent-runs-table")
+
+
+RUN_SET_NOTE = (
+    "Every table and figure on this page comes from this run set only; "
+    "`python -m src.report runs=latest` (or `runs=<sweep id>`) shows another."
+)
 
 
 def show_data(report: TaskReport) -> None:
@@ -197,7 +228,9 @@ def show_curves(report: TaskReport) -> None:
     fig = figures.roc_pr_curves(
         report.predictions(), report.positive_label(), report.task, report.figures_dir
     )
-    if fig is None:
+    if fig is None and report.series():
+        _md("This task has one model per label series: see the per-series tables and curves below.")
+    elif fig is None:
         _md("No model of this task predicts probabilities.")
     _figure(fig)
 
@@ -242,6 +275,14 @@ def show_channel(report: TaskReport) -> None:
         _figure(
             figures.tier_share_chart(shares, report.task, report.figures_dir, name=f"tier-shares-{model}")
         )
+    if report.series():
+        _md("## ROC-AUC per channel (test)")
+        table = tables.series_table(report.runs, "roc_auc", report.series())
+        champion = champion_run(report.cfg, report.pair or pair_for(report.task))
+        runs = report.runs.sort_values("tags.model").reset_index(drop=True)
+        table["champion"] = ["★ champion" if r == champion else "" for r in runs["run_id"]]
+        _table(table, "channel-roc-auc-table")
+        _md("★ marks the run of the registered `@champion` model, when it is among the runs shown.")
     for model, table in report.artifacts(store.channel_reliability).items():
         _md(f"## Channel reliability (`{model}`)")
         _figure(figures.channel_reliability_chart(table, f"{report.task}-{model}", report.figures_dir))

@@ -1,0 +1,63 @@
+"""The deployed pyfunc prepares its input once per predict call; selection reports its progress."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from src.models.pyfunc import ProfilingModel
+
+
+class CountingScaler(TransformerMixin, BaseEstimator):
+    """Passes numbers through and counts how many times it prepared an input."""
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> CountingScaler:
+        """Nothing to learn."""
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """The input as floats; counts the call on the class (transform must not change the estimator)."""
+        CountingScaler.calls += 1
+        return np.asarray(X, dtype=float)
+
+
+CountingScaler.calls = 0
+
+
+def test_one_predict_call_prepares_the_input_once() -> None:
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "b": [1.0, 0.0, 1.0, 0.0, 1.0, 0.0]})
+    y = pd.Series(["No", "No", "No", "Yes", "Yes", "Yes"])
+    pipeline = Pipeline([("features", CountingScaler()), ("model", LogisticRegression())]).fit(X, y)
+    model = ProfilingModel(pipeline, task="churn")
+    CountingScaler.calls = 0
+    out = model.predict(None, X.head(1))
+    assert CountingScaler.calls == 1
+    assert list(out.columns) == ["prediction", "proba_No", "proba_Yes"]
+    assert out["prediction"].iloc[0] == pipeline.predict(X.head(1))[0]
+    np.testing.assert_allclose(out[["proba_No", "proba_Yes"]].to_numpy(), pipeline.predict_proba(X.head(1)))
+
+
+def test_selection_logs_the_features_step_with_its_time(caplog) -> None:
+    import logging
+
+    from sklearn.preprocessing import StandardScaler
+
+    from src.models.evaluate import select_on_validation
+
+    X = pd.DataFrame({"a": np.arange(40, dtype=float), "b": np.tile([0.0, 1.0], 20)})
+    y = pd.Series(np.where(np.arange(40) % 3 == 0, "Yes", "No"))
+
+    def make() -> Pipeline:
+        return Pipeline([("features", StandardScaler()), ("model", LogisticRegression())])
+
+    with caplog.at_level(logging.INFO, logger="src.models.evaluate"):
+        select_on_validation(make, {"C": [0.1, 1.0]}, X[:30], y[:30], X[30:], y[30:], metric="accuracy")
+    assert re.search(
+        r"features \(StandardScaler\) fitted and applied to 30 \+ 10 rows in \d+\.\d s", caplog.text
+    )

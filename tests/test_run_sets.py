@@ -1,0 +1,193 @@
+"""Run sets in reports; what each run records in MLflow: datasets, parent runs, params, no machine paths."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow import MlflowClient
+from omegaconf import DictConfig
+
+from src import tracking
+from src.config import compose
+from src.errors import ConfigError
+from src.experiment import pipeline_factory, run
+from src.models.registry import should_register
+from src.paths import PROJECT_ROOT
+from src.report import task_table, write_results
+
+SWEEP = "2026-11-30/10-00-00"
+
+
+def _overrides(root: Path, *extra: str) -> list[str]:
+    return [
+        f"paths.mlruns_dir={root / 'mlruns'}",
+        f"paths.reports_dir={root / 'reports'}",
+        f"paths.cache_dir={root / 'cache'}",
+        "evaluation.n_bootstrap=50",
+        "task=churn",
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A study sweep (majority, logreg) then two ad-hoc runs (logreg seed=7, lightgbm with 20 trees)."""
+    root = tmp_path_factory.mktemp("runsets")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(tracking, "sweep_id", lambda: SWEEP)
+    for model in ("majority", "logreg"):
+        log_model = "true" if model == "logreg" else "false"  # one logged model to scan for paths
+        run(
+            compose(
+                _overrides(root, f"model={model}", "mlflow.run_set=study", f"mlflow.log_model={log_model}")
+            )
+        )
+    patch.undo()
+    before = (root / "results-before.md").name
+    write_results(compose(_overrides(root)), root / before)
+    adhoc = ("model=logreg", "seed=7", "mlflow.log_model=false")
+    run(compose(_overrides(root, *adhoc)))
+    run(
+        compose(_overrides(root, "model=lightgbm", "+model.params.n_estimators=20", "mlflow.log_model=false"))
+    )
+    return root, {"before": before}
+
+
+def _runs(root: Path) -> object:
+    cfg = compose(_overrides(root))
+    tracking.configure_store(cfg)
+    experiment = mlflow.get_experiment_by_name("profiling-churn")
+    return mlflow.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+
+
+def test_ad_hoc_runs_leave_the_study_report_unchanged_and_latest_shows_them(study) -> None:
+    root, names = study
+    cfg = compose(_overrides(root))
+    after = write_results(cfg, root / "results-after.md").read_text(encoding="utf-8")
+    assert after == (root / names["before"]).read_text(encoding="utf-8")
+    assert f"Run set: study (sweep {SWEEP})" in after
+    study_table = task_table(cfg, "churn")
+    assert set(study_table["model"]) == {"majority", "logreg"}
+    latest = task_table(compose(_overrides(root, "runs=latest")), "churn")
+    assert set(latest["model"]) == {"majority", "logreg", "lightgbm"}
+    runs = _runs(root)
+    adhoc = runs[runs["tags.run_set"] == "adhoc"]
+    assert len(adhoc) == 2 and set(adhoc["run_id"].str[:8]) <= set(latest["run"])
+    assert not set(adhoc["run_id"].str[:8]) & set(study_table["run"])
+    by_sweep = task_table(compose(_overrides(root, f"runs={SWEEP}")), "churn")
+    assert set(by_sweep["run"]) == set(study_table["run"])
+    text = write_results(compose(_overrides(root, "runs=latest")), root / "latest.md").read_text(
+        encoding="utf-8"
+    )
+    assert "Run set: latest" in text
+
+
+def test_every_run_logs_its_train_validation_and_test_datasets(study) -> None:
+    root, _ = study
+    client = MlflowClient()
+    jobs = _runs(root)
+    jobs = jobs[jobs["tags.model"].notna()]
+    assert len(jobs) == 4
+    for run_id in jobs["run_id"]:
+        inputs = client.get_run(run_id).inputs.dataset_inputs
+        contexts = {tag.value for item in inputs for tag in item.tags if tag.key == "mlflow.data.context"}
+        assert contexts == {"train", "validation", "test"}
+        for item in inputs:
+            assert item.dataset.digest and "tenure" in item.dataset.schema
+            assert item.dataset.source.startswith('{"') and str(PROJECT_ROOT) not in item.dataset.source
+
+
+def test_a_sweep_has_a_parent_run_that_holds_its_jobs(study) -> None:
+    root, _ = study
+    runs = _runs(root)
+    parents = runs[runs.get("tags.sweep_parent") == "true"]
+    assert len(parents) == 1 and parents["tags.sweep_id"].iloc[0] == SWEEP
+    children = runs[runs["tags.mlflow.parentRunId"] == parents["run_id"].iloc[0]]
+    assert set(children["tags.model"]) == {"majority", "logreg"}
+    assert runs.loc[runs["tags.run_set"] == "adhoc", "tags.mlflow.parentRunId"].isna().all()
+
+
+def test_the_experiment_opens_on_runs_and_has_a_description(study) -> None:
+    root, _ = study
+    _runs(root)
+    tags = mlflow.get_experiment_by_name("profiling-churn").tags
+    assert tags[tracking.EXPERIMENT_KIND_TAG] == "custom_model_development"
+    assert "churn" in tags["mlflow.note.content"]
+
+
+def test_runs_log_only_the_variant_in_use_and_no_machine_path(study) -> None:
+    root, _ = study
+    runs = _runs(root)
+    assert not [c for c in runs.columns if c.startswith("params.model.variants.")]
+    assert set(runs.loc[runs["tags.model"].notna(), "tags.positive_label"]) == {"Yes"}  # curves' class
+    lightgbm = runs[runs["tags.model"] == "lightgbm"].iloc[0]
+    assert lightgbm["params.model.variant.kind"] == "tabular"
+    assert lightgbm["params.model.params.n_estimators"] == "20"
+    root_text = str(PROJECT_ROOT)
+    for column in runs.columns:
+        if column.startswith(("params.", "tags.")):
+            leaks = [v for v in runs[column].dropna().astype(str) if root_text in v]
+            assert not leaks, f"{column} logs a machine path: {leaks[0][:200]}"
+    client = MlflowClient()
+    logged = runs[(runs["tags.model"] == "logreg") & (runs["tags.run_set"] == "study")].iloc[0]
+    folder = Path(client.download_artifacts(logged["run_id"], "", str(root / "download")))
+    model = Path(mlflow.artifacts.download_artifacts(logged["tags.model_uri"], dst_path=str(root / "model")))
+    for path in (
+        folder / "config.yaml",
+        folder / "overrides.txt",
+        folder / "lineage.json",
+        model / "MLmodel",
+    ):
+        text = path.read_text(encoding="utf-8")
+        assert root_text not in text, f"{path.name} holds the checkout's path"
+    assert "<project root>" in (folder / "config.yaml").read_text(encoding="utf-8")
+    assert "dataset" in client.get_registered_model("profiling-churn").description
+
+
+def test_short_model_params_reach_the_estimator_and_unknown_keys_are_refused() -> None:
+    make, grid = pipeline_factory(compose(["model=lightgbm", "+model.params.n_estimators=7"]))
+    assert make().named_steps["model"].n_estimators == 7
+    make, grid = pipeline_factory(compose(["model=lightgbm", "+model.params.num_leaves=5"]))
+    assert make().named_steps["model"].num_leaves == 5 and "num_leaves" not in grid
+    with pytest.raises(ConfigError, match=r"model.params.n_estimatorz: LGBMClassifier .* no parameter"):
+        pipeline_factory(compose(["model=lightgbm", "+model.params.n_estimatorz=7"]))
+    with pytest.raises(ConfigError, match=r"model.n_estimators is not a model setting.*model.params"):
+        pipeline_factory(compose(["model=lightgbm", "+model.n_estimators=7"]))
+
+
+@pytest.mark.parametrize(
+    ("policy", "run_set", "model", "expected"),
+    [
+        ("auto", "adhoc", "majority", False),
+        ("auto", "study", "majority", False),
+        ("auto", "adhoc", "logreg", True),
+        ("study", "study", "logreg", True),
+        ("study", "adhoc", "logreg", False),
+        ("study", "study", "majority", False),
+        ("always", "adhoc", "majority", True),
+        ("never", "study", "logreg", False),
+    ],
+)
+def test_registration_policy(policy: str, run_set: str, model: str, expected: bool) -> None:
+    cfg: DictConfig = compose([f"mlflow.register={policy}", f"mlflow.run_set={run_set}", f"model={model}"])
+    assert should_register(cfg) is expected
+
+
+def test_a_majority_run_registers_no_version_by_default(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = compose(_overrides(tmp_path, "model=majority"))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        run(cfg)
+    known = ("Inferred schema contains integer", "interpreted in multiple ways")
+    assert not [w for w in seen if any(text in str(w.message) for text in known)]
+    assert "CloudPickle" not in caplog.text
+    client = MlflowClient()
+    assert not client.search_model_versions("name = 'profiling-churn'")
+    tagged = _runs(tmp_path).iloc[0]
+    assert str(tagged["tags.model_uri"]).startswith("models:/")
+    assert "tags.registered_version" not in tagged or tagged.isna()["tags.registered_version"]
