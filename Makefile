@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 INSTALLER ?= uv
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup reproduce test test-fast lint docs reports ui occupation-gap bench clean
+.PHONY: help setup reproduce test test-fast lint docs audit reports ui occupation-gap bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -40,6 +40,7 @@ reproduce: setup ## run the whole study reproduction on the embedded data, write
 	$(call stage,simulation,test -f data/simulated/default/manifest.json || $(PY) -m src.data.simulate)
 	$(call stage,sweep (every task x model),$(PY) -m src.run -m +experiment=paper)
 	$(call stage,reports,$(PY) -m src.report)
+	$(call stage,audit (no machine path in the store),$(PY) -m src.audit)
 	$(PY) -m src.reports.timings
 
 test: setup ## run the whole test suite (CI); prints the 30 slowest tests
@@ -55,6 +56,9 @@ lint: setup ## ruff check, format check and the import-layer contracts (lint-imp
 
 docs: setup ## build the documentation site into site/ (strict: a broken link or reference fails)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+audit: setup ## scan every param, tag and artifact of the MLflow store for absolute paths of this machine
+	$(PY) -m src.audit
 
 reports: setup ## render reports/ from the current MLflow store
 	$(PY) -m src.report

@@ -589,7 +589,7 @@ def log_registered_model(cfg: DictConfig, model: Any, sample: pd.DataFrame, regi
 def record_failure(cfg: DictConfig, overrides: list[str] | None, err: BaseException) -> None:
     """Tag the failing run with the error and log its config, so a failed sweep job says why."""
     text = str(err) if isinstance(err, ProfilingError) else f"{type(err).__name__}: {err}"
-    mlflow.set_tag("error", text[:5000])
+    mlflow.set_tag("error", tracking.portable(text, cfg)[:5000])
     try:
         tracking.log_lineage(cfg, [], overrides)
     except Exception as lineage_error:  # never hide the original error behind this one

@@ -299,18 +299,18 @@ def log_lineage(
     """Log config, overrides, git state, data checksums, package versions and seed to the active run."""
     import mlflow
 
-    params = {k: portable(_short(v)) for k, v in flatten(run_params(cfg)).items()}
+    params = {k: portable(_short(v), cfg) for k, v in flatten(run_params(cfg)).items()}
     items = list(params.items())
     for start in range(0, len(items), 100):
         mlflow.log_params(dict(items[start : start + 100]))
-    mlflow.log_text(portable(OmegaConf.to_yaml(_without_hydra(cfg), resolve=True)), "config.yaml")
-    mlflow.log_text(portable("\n".join(overrides or []) + "\n"), "overrides.txt")
+    mlflow.log_text(portable(OmegaConf.to_yaml(_without_hydra(cfg), resolve=True), cfg), "config.yaml")
+    mlflow.log_text(portable("\n".join(overrides or []) + "\n", cfg), "overrides.txt")
     checksums = {**file_checksums(input_files), **(extra_checksums or {})}
     versions = package_versions()
     git = git_state()
     mlflow.log_dict({"data_sha256": checksums, "packages": versions, **git}, "lineage.json")
     mlflow.log_text(all_installed_packages(), "environment/packages.txt")
-    overrides_text = portable(" ".join(overrides or []))[:5000]
+    overrides_text = portable(" ".join(overrides or []), cfg)[:5000]
     tags = {**git, **identity_tags(cfg), "seed": str(cfg.seed), "overrides": overrides_text}
     tags.update({f"data_sha256.{name}": digest for name, digest in checksums.items()})
     tags.update({f"pkg.{name}": version for name, version in versions.items()})
@@ -318,9 +318,23 @@ def log_lineage(
     return checksums
 
 
-def portable(text: str) -> str:
-    """`text` with the checkout's absolute path shown as `<project root>` (no machine path is logged)."""
-    return str(text).replace(str(PROJECT_ROOT), ROOT_TEXT)
+def portable(text: str, cfg: DictConfig | None = None) -> str:
+    """`text` with no machine path: the checkout shown as `<project root>`, a configured folder outside it
+    (`paths.cache_dir=/data/cache`, say) as `<paths.cache_dir>`."""
+    text = str(text)
+    for location, placeholder in machine_locations(cfg):
+        text = text.replace(location, placeholder)
+    return text
+
+
+def machine_locations(cfg: DictConfig | None) -> list[tuple[str, str]]:
+    """(absolute folder, placeholder): the checkout and each `paths.*` folder outside it, longest first."""
+    locations = {str(PROJECT_ROOT): ROOT_TEXT}
+    for name, value in (cfg.get("paths") or {}).items() if cfg is not None else ():
+        folder = Path(str(value))
+        if folder.is_absolute() and not folder.is_relative_to(PROJECT_ROOT) and str(folder) != "/":
+            locations.setdefault(str(folder), f"<paths.{name}>")
+    return sorted(locations.items(), key=lambda item: len(item[0]), reverse=True)
 
 
 def run_params(cfg: DictConfig) -> DictConfig:

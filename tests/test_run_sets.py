@@ -10,7 +10,7 @@ import pytest
 from mlflow import MlflowClient
 from omegaconf import DictConfig
 
-from src import tracking
+from src import audit, tracking
 from src.config import compose
 from src.errors import ConfigError
 from src.experiment import pipeline_factory, run
@@ -191,3 +191,38 @@ def test_a_majority_run_registers_no_version_by_default(
     tagged = _runs(tmp_path).iloc[0]
     assert str(tagged["tags.model_uri"]).startswith("models:/")
     assert "tags.registered_version" not in tagged or tagged.isna()["tags.registered_version"]
+
+
+def test_the_audit_finds_no_machine_path_in_the_store(study) -> None:
+    """Every param, tag and artifact file of the study's store (a logged model included) is path-free."""
+    root, _ = study
+    findings = audit.audit(compose(_overrides(root)))
+    assert not findings, sorted({f"{f.where.split(' ', 2)[-1]}: {f.excerpt}" for f in findings})
+
+
+def test_the_audit_finds_a_machine_path_planted_in_an_artifact(tmp_path: Path) -> None:
+    """A machine path inside a binary artifact is found; a longer name starting the same way is not."""
+    store = tmp_path / "mlruns"
+    (store / "artifacts" / "1").mkdir(parents=True)
+    (store / "artifacts" / "1" / "model.pkl").write_bytes(
+        b"\x80\x04" + str(PROJECT_ROOT).encode() + b"/src\x00"
+    )
+    (store / "artifacts" / "1" / "notes.txt").write_text(f"see {PROJECT_ROOT}-backup and /tmpfs")
+    pattern = audit.path_pattern(audit.machine_roots(store))
+    files, findings = audit.find_in_files(store / "artifacts", pattern)
+    assert files == 2
+    assert [finding.where for finding in findings] == ["file 1/model.pkl"]
+
+
+def test_the_audit_command_exits_1_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m src.audit` reports a planted path in one line per finding and exits 1."""
+    artifacts = tmp_path / "mlruns" / "artifacts"
+    artifacts.mkdir(parents=True)
+    (artifacts / "MLmodel").write_text(f"artifact_path: file://{tmp_path}/mlruns/artifacts\n")
+    code = audit.main([f"paths.mlruns_dir={tmp_path / 'mlruns'}", f"paths.cache_dir={tmp_path / 'cache'}"])
+    assert code == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert errors[0].startswith("error: machine path in file MLmodel: ")

@@ -6,7 +6,10 @@ import logging
 import warnings
 from contextlib import suppress
 from importlib import metadata
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pandas as pd
 from omegaconf import DictConfig
@@ -14,6 +17,7 @@ from omegaconf import DictConfig
 from src.errors import ConfigError
 from src.features.contract import InputContract
 from src.identity import identity_tags, input_schema_fingerprint, pair_of
+from src.io_atomic import atomic_output
 from src.models.pyfunc import ProfilingModel
 from src.paths import PROJECT_ROOT
 
@@ -147,6 +151,7 @@ def log_pipeline(
             pip_requirements=pinned_requirements(),
             registered_model_name=registered_name(cfg) if register else None,
         )
+    forget_store_location(info.model_id)
     version = getattr(info, "registered_model_version", None)
     if version is None:
         return info.model_uri, None
@@ -155,6 +160,27 @@ def log_pipeline(
     for key in ("task", "dataset", "input_schema"):
         client.set_model_version_tag(registered_name(cfg), str(version), key, tags[key])
     return info.model_uri, str(version)
+
+
+def forget_store_location(model_id: str) -> None:
+    """Replace the absolute store path that MLflow 3 writes into a local model's MLmodel by its model URI.
+
+    `log_model` records the logged model's storage location (a file URI under this machine's store) as the
+    MLmodel's `artifact_path`, a field MLflow only displays. A copy of the store elsewhere would carry
+    a stale path of this machine; `models:/<model_id>` names the same model anywhere. Remote stores
+    (whose locations are not files) are left as MLflow wrote them.
+    """
+    import mlflow
+    from mlflow.models import Model
+
+    location = urlparse(mlflow.get_logged_model(model_id).artifact_location)
+    if location.scheme not in ("", "file"):
+        return
+    path = Path(url2pathname(location.path)) / "MLmodel"
+    model = Model.load(path)
+    model.artifact_path = f"models:/{model_id}"
+    with atomic_output(path) as partial:
+        partial.write_text(model.to_yaml(), encoding="utf-8")
 
 
 def describe_registered_model(client: Any, cfg: DictConfig) -> None:
