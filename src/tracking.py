@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -278,16 +279,16 @@ def all_installed_packages() -> str:
 
 
 def file_checksums(paths: list[Path]) -> dict[str, str]:
-    """sha256 of every input file, keyed by its path relative to the project root."""
-    out = {}
-    for path in paths:
-        path = Path(path)
-        try:
-            key = str(path.resolve().relative_to(PROJECT_ROOT))
-        except ValueError:
-            key = path.name
-        out[key] = sha256_file(path)
-    return out
+    """sha256 of every input file, keyed by its path relative to the project root.
+
+    Files outside the checkout are keyed relative to the folder they share (`calls/part-0.parquet`,
+    `sms/part-0.parquet`), so no machine path is logged and same-named files never collide.
+    """
+    resolved = [Path(path).resolve() for path in paths]
+    outside = [path for path in resolved if not path.is_relative_to(PROJECT_ROOT)]
+    common = Path(os.path.commonpath([path.parent for path in outside])) if outside else None
+    base = {path: PROJECT_ROOT if path.is_relative_to(PROJECT_ROOT) else common for path in resolved}
+    return {str(path.relative_to(base[path])): sha256_file(path) for path in resolved}
 
 
 def log_lineage(

@@ -226,3 +226,14 @@ def test_the_audit_command_exits_1_naming_the_file(
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1
     assert errors[0].startswith("error: machine path in file MLmodel: ")
+
+
+def test_checksums_of_files_outside_the_checkout_are_keyed_without_machine_paths(tmp_path: Path) -> None:
+    """Same-named part files in two folders outside the checkout keep two keys, relative to their folder."""
+    for table in ("calls", "sms"):
+        (tmp_path / "pop" / table).mkdir(parents=True)
+        (tmp_path / "pop" / table / "part-0.parquet").write_text(table)
+    files = [tmp_path / "pop" / table / "part-0.parquet" for table in ("calls", "sms")]
+    checksums = tracking.file_checksums([*files, PROJECT_ROOT / "pyproject.toml"])
+    assert sorted(checksums) == ["calls/part-0.parquet", "pyproject.toml", "sms/part-0.parquet"]
+    assert checksums["calls/part-0.parquet"] != checksums["sms/part-0.parquet"]
