@@ -12,6 +12,7 @@ from sklearn.model_selection import FixedThresholdClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from src.experiment import feature_importance
 from src.models.evaluate import f1_optimal_threshold, make_split, select_on_validation
 
 
@@ -98,3 +99,10 @@ def test_bad_threshold_setting_names_the_setting(rule: str, positive: str | None
             positive_label=positive,
             threshold=rule,
         )
+
+
+def test_feature_importance_reads_the_model_inside_the_threshold() -> None:
+    X, y = imbalanced_rows(seed=3)
+    selection, _ = select(X, y, "f1", seed=3)
+    table = feature_importance(selection.pipeline)
+    assert table is not None and set(table["feature"]) == {"a", "b"}
