@@ -380,6 +380,7 @@ def fit_target(
         metric=cfg.task.selection_metric,
         mode=cfg.task.get("selection_mode", "max"),
         positive_label=positive_label,
+        threshold=cfg.task.get("decision_threshold"),
     )
     results.metrics["time_select_s"] = time.perf_counter() - t0
     log.info(
@@ -533,6 +534,7 @@ def quarantine_results(data: TaskData) -> RunResults:
 def feature_importance(pipeline: Pipeline, top: int = 50) -> pd.DataFrame | None:
     """Top features by the model's own importance (trees, LightGBM) or |coefficient| (linear models)."""
     model = pipeline.named_steps["model"]
+    model = getattr(model, "estimator_", model)  # a model inside a decision-threshold wrapper
     if hasattr(model, "feature_importances_"):
         values = np.asarray(model.feature_importances_, dtype=float)
     elif hasattr(model, "coef_"):

@@ -18,9 +18,10 @@ from sklearn.metrics import (
     confusion_matrix,
     f1_score,
     log_loss,
+    precision_recall_curve,
     roc_auc_score,
 )
-from sklearn.model_selection import ParameterGrid
+from sklearn.model_selection import FixedThresholdClassifier, ParameterGrid
 from sklearn.pipeline import Pipeline
 from tqdm import tqdm
 
@@ -29,6 +30,7 @@ from src.models.bootstrap import bootstrap_intervals  # noqa: F401  (re-exported
 
 log = logging.getLogger(__name__)
 SLOW_FIT_S = 2.0  # a fit longer than this is logged with its time (a sweep is never silent for long)
+THRESHOLD_RULES = ("f1",)  # `task.decision_threshold`: null (the model's own decision) or one of these
 
 
 def compute_metrics(
@@ -100,12 +102,17 @@ def select_on_validation(
     metric: str,
     mode: str = "max",
     positive_label: Any = None,
+    threshold: str | None = None,
 ) -> Selection:
     """Fit every grid point on train, score it on validation, keep the best (first on ties).
 
     The grid only touches the model step, so the features step is fitted once on train and
-    shared by every grid point (the returned pipeline holds it with the best model).
+    shared by every grid point (the returned pipeline holds it with the best model). With
+    `threshold="f1"` (binary tasks), each grid point decides with the probability threshold of
+    the positive class that maximises F1 on validation, is scored with it, and the best model is
+    returned inside `FixedThresholdClassifier` (a re-fit keeps the threshold).
     """
+    check_threshold_rule(threshold, positive_label)
     points = list(ParameterGrid({f"model__{k}": list(v) for k, v in (grid or {}).items()})) or [{}]
     template = make_pipeline()
     features = template.named_steps["features"]
@@ -128,18 +135,71 @@ def select_on_validation(
         model.fit(F_train, y_train)
         if (took := time.perf_counter() - started) > SLOW_FIT_S:
             log.info("fitted %s %s in %.1f s", type(model).__name__, params or "(defaults)", took)
-        pipeline = Pipeline([("features", features), ("model", model)])
-        scores = score_pipeline(model, F_val, y_val, positive_label)
+        row = {k.removeprefix("model__"): v for k, v in params.items()}
+        if threshold is None:
+            scores = score_pipeline(model, F_val, y_val, positive_label)
+        else:
+            row["decision_threshold"], scores = score_at_f1_threshold(model, F_val, y_val, positive_label)
         if metric not in scores:
             raise KeyError(f"selection metric '{metric}' not computed; available: {sorted(scores)}")
         score = scores[metric]
-        rows.append({**{k.removeprefix("model__"): v for k, v in params.items()}, f"val_{metric}": score})
+        rows.append({**row, f"val_{metric}": score})
         better = best_score is None or (score > best_score if mode == "max" else score < best_score)
         if better:
-            best, best_score = (pipeline, params), score
-    log.info("selected %s on validation: %s = %.4f", best[1] or "defaults", metric, best_score)
-    params = {k.removeprefix("model__"): v for k, v in best[1].items()}
-    return Selection(pipeline=best[0], best_params=params, table=pd.DataFrame(rows))
+            best, best_score = (model, row), score
+    model, params = best
+    log.info("selected %s on validation: %s = %.4f", params or "defaults", metric, best_score)
+    if threshold is not None:
+        # the same model again, now deciding with the validation threshold (fitted on train only)
+        model = FixedThresholdClassifier(
+            clone(model),
+            threshold=params["decision_threshold"],
+            pos_label=positive_label,
+            response_method="predict_proba",
+        ).fit(F_train, y_train)
+    pipeline = Pipeline([("features", features), ("model", model)])
+    return Selection(pipeline=pipeline, best_params=params, table=pd.DataFrame(rows))
+
+
+def check_threshold_rule(threshold: str | None, positive_label: Any) -> None:
+    """Raise a one-line error if `task.decision_threshold` is unknown or the task has no positive class."""
+    if threshold is None:
+        return
+    if threshold not in THRESHOLD_RULES:
+        raise ValueError(
+            f"task.decision_threshold must be null or one of {list(THRESHOLD_RULES)}, got {threshold!r}"
+        )
+    if positive_label is None:
+        raise ValueError(
+            "task.decision_threshold needs a binary task with a positive label (data.positive_label)"
+        )
+
+
+def f1_optimal_threshold(y_true: Sequence, positive_proba: np.ndarray, positive_label: Any) -> float:
+    """The probability threshold of the positive class with the highest F1 (the lowest such on ties)."""
+    is_positive = np.asarray(y_true) == positive_label
+    if not is_positive.any():
+        raise ValueError(f"no '{positive_label}' row in the validation split: an F1 threshold is undefined")
+    precision, recall, thresholds = precision_recall_curve(is_positive, positive_proba)
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+    return float(thresholds[int(np.argmax(f1))])
+
+
+def score_at_f1_threshold(
+    model: Any, X_val: Any, y_val: pd.Series, positive_label: Any
+) -> tuple[float, dict[str, float]]:
+    """(F1-optimal threshold on these rows, all metrics when the model decides with it)."""
+    classes = list(model.classes_)
+    if len(classes) != 2 or not hasattr(model, "predict_proba"):
+        raise ValueError(
+            f"task.decision_threshold needs a binary classifier with predict_proba; {type(model).__name__} "
+            f"has classes {classes}"
+        )
+    proba = model.predict_proba(X_val)
+    positive = classes.index(positive_label)
+    threshold = f1_optimal_threshold(y_val, proba[:, positive], positive_label)
+    labels = np.where(proba[:, positive] >= threshold, classes[positive], classes[1 - positive])
+    return threshold, compute_metrics(y_val, labels, proba, classes, positive_label)
 
 
 def predict_with_proba(pipeline: Pipeline, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:

@@ -39,6 +39,7 @@ def log_dictionary_checksums(cfg: DictConfig, **_: Any) -> RunResults:
 def log_keywords(pipeline: Pipeline, **_: Any) -> RunResults | None:
     """The keyword matcher's readable keyword lists as keywords/keywords.csv (other models: nothing)."""
     model = pipeline.named_steps["model"]
+    model = getattr(model, "estimator_", model)  # a model inside a decision-threshold wrapper
     if not hasattr(model, "keyword_table"):
         return None
     table = model.keyword_table()
