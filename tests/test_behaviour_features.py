@@ -443,6 +443,8 @@ def test_fused_families_equal_their_straightforward_definitions(tiny: Path, monk
     fast = build_behaviour_features(tiny, default_spec(), user_range=(1, 1500))
     monkeypatch.setattr(behaviour_aggregates, "peer_features", behaviour_reference.peer_features)
     monkeypatch.setattr(behaviour_aggregates, "cell_features", behaviour_reference.cell_features)
+    monkeypatch.setattr(behaviour_aggregates, "activity_features", behaviour_reference.activity_features)
     reference = build_behaviour_features(tiny, default_spec(), user_range=(1, 1500))
     assert len(fast) > 1000 and (fast["n_peers"] > 0).mean() > 0.5 and (fast["cell_change_days"] > 0).any()
+    assert fast["active_days"].nunique() > 3
     pd.testing.assert_frame_equal(fast, reference, check_exact=True)

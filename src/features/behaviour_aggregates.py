@@ -196,13 +196,11 @@ def activity_features(calls: ir.Table, sms: ir.Table, data_sessions: ir.Table, s
         distinct=False,
     )
     hour = events.ts.hour()
-    shares = events.group_by("user_id").aggregate(
+    return events.group_by("user_id").aggregate(  # one pass: the active days counted in the same group
+        active_days=events.ts.date().nunique(),
         **{f"activity_share_{band}": _share(hour.isin(hours)) for band, hours in spec.hour_bands.items()},
         activity_weekend_share=_share(events.ts.day_of_week.index() >= 5),
     )
-    days = events.select("user_id", day=events.ts.date()).distinct()
-    active = days.group_by("user_id").aggregate(active_days=_.count())
-    return active.join(shares, "user_id")
 
 
 def sms_features(sms: ir.Table) -> ir.Table:

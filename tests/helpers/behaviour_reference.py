@@ -10,6 +10,8 @@ import ibis
 import ibis.expr.types as ir
 from ibis import _
 
+from src.features.behaviour_spec import FeatureSpec
+
 ENTROPY_SCALE = 1e12  # as src/features/behaviour_aggregates.py
 
 
@@ -77,3 +79,21 @@ def cell_features(calls: ir.Table, data_sessions: ir.Table) -> ir.Table:
         )
     )
     return spread.join(daily, "user_id")
+
+
+def activity_features(calls: ir.Table, sms: ir.Table, data_sessions: ir.Table, spec: FeatureSpec) -> ir.Table:
+    """Activity: shares by hour band and weekend per user, active days from a separate distinct pass."""
+    events = ibis.union(
+        calls.select("user_id", ts=calls.start_ts),
+        sms.select("user_id", "ts"),
+        data_sessions.select("user_id", "ts"),
+        distinct=False,
+    )
+    hour = events.ts.hour()
+    shares = events.group_by("user_id").aggregate(
+        **{f"activity_share_{band}": share(hour.isin(hours)) for band, hours in spec.hour_bands.items()},
+        activity_weekend_share=share(events.ts.day_of_week.index() >= 5),
+    )
+    days = events.select("user_id", day=events.ts.date()).distinct()
+    active = days.group_by("user_id").aggregate(active_days=_.count())
+    return active.join(shares, "user_id")
