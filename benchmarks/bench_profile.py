@@ -73,6 +73,7 @@ def run(
         "chunk_users": chunk_users,
         "chunks": sidecar["settings"]["chunks"],
         "wall_s": round(wall, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),  # every thread; does not grow with other load
         "users_per_s": round(users / wall),
         "users_per_s_excl_startup": round(users / work) if work else None,
         "timings_s": timings,

@@ -18,10 +18,12 @@ from omegaconf import OmegaConf
 from src.data.errors import DataValidationError
 from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
+from src.features import behaviour_aggregates
 from src.features.behaviour import build_behaviour_features, default_spec, feature_columns
 from src.features.behaviour_cache import cached_behaviour_features
 from src.features.behaviour_spec import SPEC_FILE, FeatureSpec
 from src.features.feature_table import FeatureTableTransformer
+from tests.helpers import behaviour_reference
 
 # Window [2011-03-01, 2011-03-15): 2011-03-01 is a Tuesday, 03-05/03-06 the weekend.
 SPEC = default_spec(reference_date="2011-03-15", window_days=14)
@@ -434,3 +436,15 @@ def test_tiny_simulated_population(tiny: Path) -> None:
     np.testing.assert_allclose(active[[f"activity_share_{b}" for b in SPEC.hour_bands]].sum(axis=1), 1.0)
     distinct_calls = duckdb.sql(f"SELECT count(*) FROM (SELECT DISTINCT * FROM '{folder}/calls.parquet')")
     assert frame["n_calls"].sum() == distinct_calls.fetchone()[0]  # the window covers the whole history
+
+
+def test_fused_families_equal_their_straightforward_definitions(tiny: Path, monkeypatch) -> None:
+    """The families computed in fewer passes give the table the one-query-per-figure definitions give."""
+    fast = build_behaviour_features(tiny, default_spec(), user_range=(1, 1500))
+    monkeypatch.setattr(behaviour_aggregates, "peer_features", behaviour_reference.peer_features)
+    monkeypatch.setattr(behaviour_aggregates, "cell_features", behaviour_reference.cell_features)
+    monkeypatch.setattr(behaviour_aggregates, "activity_features", behaviour_reference.activity_features)
+    reference = build_behaviour_features(tiny, default_spec(), user_range=(1, 1500))
+    assert len(fast) > 1000 and (fast["n_peers"] > 0).mean() > 0.5 and (fast["cell_change_days"] > 0).any()
+    assert fast["active_days"].nunique() > 3
+    pd.testing.assert_frame_equal(fast, reference, check_exact=True)

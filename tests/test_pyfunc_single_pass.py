@@ -61,3 +61,45 @@ def test_selection_logs_the_features_step_with_its_time(caplog) -> None:
     assert re.search(
         r"features \(StandardScaler\) fitted and applied to 30 \+ 10 rows in \d+\.\d s", caplog.text
     )
+
+
+class NoPredict:
+    """Wraps a fitted classifier; fails if asked for labels (they must come from the probabilities)."""
+
+    def __init__(self, model: object) -> None:
+        self.model = model
+        self.classes_ = model.classes_
+        self.predicts_argmax_proba = True
+
+    def predict_proba(self, X: object) -> np.ndarray:
+        """The wrapped classifier's probabilities."""
+        return self.model.predict_proba(X)
+
+    def predict(self, X: object) -> np.ndarray:
+        """Not to be called."""
+        raise AssertionError("predict called: the trees ran twice")
+
+
+def test_argmax_classifiers_are_scored_once_with_their_own_labels() -> None:
+    from lightgbm import LGBMClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    from src.models.pyfunc import labels_and_proba, predicts_argmax
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    y = pd.Series(
+        np.where(X["a"] + 0.5 * rng.normal(size=300) > 0, "Yes", np.where(X["b"] > 0, "No", "Maybe"))
+    )
+    for estimator in (
+        LGBMClassifier(n_estimators=20, num_leaves=4, verbose=-1, random_state=0),
+        DecisionTreeClassifier(max_depth=3, random_state=0),
+    ):
+        pipeline = Pipeline([("features", CountingScaler()), ("model", estimator)]).fit(X, y)
+        assert predicts_argmax(pipeline[-1])
+        labels, proba = labels_and_proba(pipeline, X)
+        np.testing.assert_array_equal(labels, pipeline.predict(X))  # the labels it always gave
+        np.testing.assert_array_equal(proba, pipeline.predict_proba(X))
+        wrapped = Pipeline([("features", pipeline[0]), ("model", NoPredict(pipeline[-1]))])
+        np.testing.assert_array_equal(labels_and_proba(wrapped, X)[0], labels)
+    assert not predicts_argmax(LogisticRegression())  # labels from the decision function: asked for

@@ -42,6 +42,8 @@ class ChannelModel(ClassifierMixin, BaseEstimator):
     The rows need not sum to 1: a user may turn to several channels.
     """
 
+    predicts_argmax_proba = True  # `predict` below: the pyfunc reads the labels from the probabilities
+
     def __init__(self, pipelines: dict[str, Any]) -> None:
         self.pipelines = pipelines
 
