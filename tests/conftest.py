@@ -22,6 +22,20 @@ from tests.helpers.champions import TinyChampions, train_champions, trained_cham
 from tests.helpers.once import built_once
 from tests.helpers.profile import profile_cfg
 
+# A test that needs one of these simulates, trains or starts Spark (directly or through another fixture),
+# and a test with one of these markers starts Spark or a browser: all of them belong to the slow tier.
+SLOW_FIXTURES = frozenset({"tiny", "tiny_partitioned", "tiny_champions", "spark"})
+SLOW_MARKERS = ("spark", "browser")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow every test that needs the tiny population, the tiny champions, Spark or a browser."""
+    for item in items:
+        needs = SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if needs or any(item.get_closest_marker(marker) for marker in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def store_dir(tmp_path: Path) -> Path:
