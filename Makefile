@@ -43,11 +43,16 @@ reproduce: setup ## run the whole study reproduction on the embedded data, write
 	$(call stage,audit (no machine path in the store),$(PY) -m src.audit)
 	$(PY) -m src.reports.timings
 
-test: setup ## run the whole test suite (CI); prints the 30 slowest tests
-	$(PY) -m pytest --durations=30
+# pytest-xdist workers: one per core by default (TEST_WORKERS=0 runs every test in one process). Each test
+# file goes to one worker, so a module's fixtures are built once.
+TEST_WORKERS ?= auto
+XDIST = -n $(TEST_WORKERS) --dist loadfile
+
+test: setup ## run the whole test suite (CI) on every core; prints the 30 slowest tests
+	$(PY) -m pytest $(XDIST) --durations=30
 
 test-fast: setup ## the unit tests only (skips the tests marked slow), for the inner loop
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest $(XDIST) -m "not slow" -q
 
 lint: setup ## ruff check, format check and the import-layer contracts (lint-imports)
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,8 @@
 """Shared fixtures: configs with outputs under tmp_path, and the session's tiny population and champions.
 
-Helpers that test modules import live in tests/helpers/.
+Helpers that test modules import live in tests/helpers/. The tiny population, its partitioned copy and the
+tiny champions are built once per run: under pytest-xdist (`make test`) the first worker that needs one
+builds it in the run's shared temporary folder and the other workers wait for it and read it.
 """
 
 from __future__ import annotations
@@ -16,8 +18,23 @@ from src.config import compose
 from src.data.simulate import simulate
 from src.features.backends import spark_missing, spark_session
 from src.profile import build_profile
-from tests.helpers.champions import TinyChampions, train_champions
+from tests.helpers.champions import TinyChampions, train_champions, trained_champions
+from tests.helpers.once import built_once
 from tests.helpers.profile import profile_cfg
+
+# A test that needs one of these simulates, trains or starts Spark (directly or through another fixture),
+# and a test with one of these markers starts Spark or a browser: all of them belong to the slow tier.
+SLOW_FIXTURES = frozenset({"tiny", "tiny_partitioned", "tiny_champions", "spark"})
+SLOW_MARKERS = ("spark", "browser")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow every test that needs the tiny population, the tiny champions, Spark or a browser."""
+    for item in items:
+        needs = SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if needs or any(item.get_closest_marker(marker) for marker in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -47,15 +64,18 @@ def make_cfg(tmp_path: Path, store_dir: Path) -> Callable[..., DictConfig]:
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny simulated population (2,000 users, 14 days), shared read-only by the test modules."""
-    out = tmp_path_factory.mktemp("sim")
-    simulate(compose(["simulate=tiny", f"paths.simulated_dir={out}"], config_name="simulation"))
-    return out / "tiny"
+
+    def build(out: Path) -> None:
+        simulate(compose(["simulate=tiny", f"paths.simulated_dir={out}"], config_name="simulation"))
+
+    return built_once(tmp_path_factory, "sim", build) / "tiny"
 
 
 @pytest.fixture(scope="session")
 def tiny_champions(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> TinyChampions:
     """The cheap champion of every behaviour task, trained once on the tiny population in a private store."""
-    return train_champions(tmp_path_factory.mktemp("store"), tiny)
+    root = built_once(tmp_path_factory, "store", lambda folder: train_champions(folder, tiny))
+    return trained_champions(root, tiny)
 
 
 @pytest.fixture(scope="session")
@@ -75,10 +95,12 @@ def profiled(tiny: Path, store: Path, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def tiny_partitioned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny population written with `simulate.partitioned=true` (a folder of part files per table)."""
-    out = tmp_path_factory.mktemp("sim_parts")
-    overrides = ["simulate=tiny", f"paths.simulated_dir={out}", "simulate.partitioned=true"]
-    simulate(compose(overrides, config_name="simulation"))
-    return out / "tiny"
+
+    def build(out: Path) -> None:
+        overrides = ["simulate=tiny", f"paths.simulated_dir={out}", "simulate.partitioned=true"]
+        simulate(compose(overrides, config_name="simulation"))
+
+    return built_once(tmp_path_factory, "sim_parts", build) / "tiny"
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_site_builds_strict_with_every_page_and_the_reports(site: Path) -> None:
     for page in (
         "index.html",

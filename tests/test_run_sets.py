@@ -63,6 +63,7 @@ def _runs(root: Path) -> object:
     return mlflow.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
 
 
+@pytest.mark.slow
 def test_ad_hoc_runs_leave_the_study_report_unchanged_and_latest_shows_them(study) -> None:
     root, names = study
     cfg = compose(_overrides(root))
@@ -85,6 +86,7 @@ def test_ad_hoc_runs_leave_the_study_report_unchanged_and_latest_shows_them(stud
     assert "Run set: latest" in text
 
 
+@pytest.mark.slow
 def test_every_run_logs_its_train_validation_and_test_datasets(study) -> None:
     root, _ = study
     client = MlflowClient()
@@ -100,6 +102,7 @@ def test_every_run_logs_its_train_validation_and_test_datasets(study) -> None:
             assert item.dataset.source.startswith('{"') and str(PROJECT_ROOT) not in item.dataset.source
 
 
+@pytest.mark.slow
 def test_a_sweep_has_a_parent_run_that_holds_its_jobs(study) -> None:
     root, _ = study
     runs = _runs(root)
@@ -110,6 +113,7 @@ def test_a_sweep_has_a_parent_run_that_holds_its_jobs(study) -> None:
     assert runs.loc[runs["tags.run_set"] == "adhoc", "tags.mlflow.parentRunId"].isna().all()
 
 
+@pytest.mark.slow
 def test_the_experiment_opens_on_runs_and_has_a_description(study) -> None:
     root, _ = study
     _runs(root)
@@ -118,6 +122,7 @@ def test_the_experiment_opens_on_runs_and_has_a_description(study) -> None:
     assert "churn" in tags["mlflow.note.content"]
 
 
+@pytest.mark.slow
 def test_runs_log_only_the_variant_in_use_and_no_machine_path(study) -> None:
     root, _ = study
     runs = _runs(root)
@@ -176,6 +181,7 @@ def test_registration_policy(policy: str, run_set: str, model: str, expected: bo
     assert should_register(cfg) is expected
 
 
+@pytest.mark.slow
 def test_a_majority_run_registers_no_version_by_default(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

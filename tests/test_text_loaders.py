@@ -23,6 +23,7 @@ def _accounted(data) -> None:
     assert list(data.X.columns) == ["text"]
 
 
+@pytest.mark.slow
 def test_sms_spam_real_file() -> None:
     data = loaders.load_sms_spam(_cfg("sms_spam", "data.augment.enabled=false"))
     _accounted(data)
@@ -41,6 +42,7 @@ def test_smp2017_official_split() -> None:
     assert (data.y[data.split == "test"] == "chat").sum() == 51
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("merge", "n_labels"), [(None, 14), ("data.merge_labels=null", 15)])
 def test_toutiao_dedup_conflicts_and_labels(merge: str | None, n_labels: int) -> None:
     data = loaders.load_toutiao(_cfg("toutiao", *([merge] if merge else [])))
@@ -54,6 +56,7 @@ def test_toutiao_dedup_conflicts_and_labels(merge: str | None, n_labels: int) ->
     assert data.extras["category"].nunique() == 8
 
 
+@pytest.mark.slow
 def test_toutiao_category_label() -> None:
     data = loaders.load_toutiao(_cfg("toutiao", "data.label=category"))
     assert set(data.y) == {"新闻", "商务", "财经", "体育", "娱乐", "生活", "文化", "游戏"}

@@ -34,6 +34,7 @@ def test_punctuation_leaves_ineligible_texts_alone() -> None:
         punctuate_share(TEXTS, eligible, 1.5, seed=7)
 
 
+@pytest.mark.slow
 def test_loader_punctuates_normal_training_rows_only() -> None:
     share = "data.augment.punctuate_share"
     cfg = compose(["task=spam", "data.augment.per_template=1", f"{share}=0.5"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ CHAMPIONS: dict[str, str] = {
     "channel": "logreg",
     "content": "decision_tree",
 }
+METRICS_FILE = "champion_metrics.json"
 
 
 @dataclass
@@ -58,4 +60,12 @@ def train_champions(root: Path, tables: Path) -> TinyChampions:
         cfg = champion_cfg(root, tables, task, model)
         champions.cfgs[task] = cfg
         champions.metrics[task] = run_experiment(cfg)
+    (root / METRICS_FILE).write_text(json.dumps(champions.metrics, indent=1), encoding="utf-8")
     return champions
+
+
+def trained_champions(root: Path, tables: Path) -> TinyChampions:
+    """The champions that `train_champions` left in root: configs composed again, metrics read back."""
+    metrics = json.loads((root / METRICS_FILE).read_text(encoding="utf-8"))
+    cfgs = {task: champion_cfg(root, tables, task, model) for task, model in CHAMPIONS.items()}
+    return TinyChampions(root, cfgs, metrics)
