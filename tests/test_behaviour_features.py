@@ -261,6 +261,45 @@ def test_trip_days_and_long_distance_peers(features: pd.DataFrame) -> None:
     )
 
 
+def test_rhythm_by_day_type_over_every_timed_stream(features: pd.DataFrame) -> None:
+    # weekdays: calls 08, 10 h; SMS 12, 12 h; sessions 12, 09, 18 h; web visits 20, 20, 20 h (the
+    # duplicate counts once); weekend: calls Sun 02 h, Sat 20 h
+    check(
+        row(features, 1),
+        {
+            "weekday_events": 10, "weekend_events": 2,
+            "weekday_activity_share_morning": 0.1, "weekday_activity_share_work": 0.5,
+            "weekday_activity_share_evening": 0.4, "weekday_activity_share_night": 0.0,
+            "weekend_activity_share_night": 0.5, "weekend_activity_share_evening": 0.5,
+            "weekend_activity_share_work": 0.0,
+        },
+    )  # fmt: skip
+    # one Monday call at 09:30 and one Tuesday web visit at 20 h; no weekend event: weekend shares 0
+    check(
+        row(features, 3),
+        {
+            "weekday_events": 2, "weekend_events": 0, "weekday_activity_share_work": 0.5,
+            "weekday_activity_share_evening": 0.5, "weekend_activity_share_evening": 0.0,
+        },
+    )  # fmt: skip
+    check(row(features, 2), {"weekday_events": 0, "weekend_activity_share_work": 0.0})
+
+
+def test_outgoing_share_over_calls_and_sms(features: pd.DataFrame) -> None:
+    # calls out, out, out, in; SMS out, in
+    check(row(features, 1), {"n_directed": 6, "directed_out_share": 4 / 6})
+    check(row(features, 3), {"n_directed": 1, "directed_out_share": 0.0})
+
+
+def test_away_days_from_trip_cells_of_calls_and_sessions(features: pd.DataFrame) -> None:
+    # trip cells (a call of a non-local roaming type was served there): 10, 12, 20.
+    # user 1 located days: 03-01 (cells 10, 11), 03-02 (13; the session without a cell is ignored),
+    # 03-05 (10), 03-06 (12): away on three of four
+    check(row(features, 1), {"located_days": 4, "away_days": 3, "away_day_share": 0.75})
+    check(row(features, 3), {"located_days": 1, "away_days": 1, "away_day_share": 1.0})
+    check(row(features, 2), {"located_days": 0, "away_days": 0, "away_day_share": 0.0})
+
+
 def test_sp_orders_by_service_and_category(features: pd.DataFrame) -> None:
     check(
         row(features, 1),
@@ -366,6 +405,8 @@ def test_spec_from_config_checks_names_and_keys() -> None:
         FeatureSpec.from_config({**raw, "window": 3})
     with pytest.raises(ConfigError, match=r"hour_bands\.night"):
         FeatureSpec.from_config({**raw, "hour_bands": {"night": [24]}})
+    with pytest.raises(ConfigError, match="home_roaming_type '本土'"):
+        FeatureSpec.from_config({**raw, "home_roaming_type": "本土"})
 
 
 def _table() -> pd.DataFrame:

@@ -50,7 +50,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when a feature's definition changes: it is part of the cache key.
-FEATURES_VERSION = "3"
+FEATURES_VERSION = "4"
 ID = "user_id"
 INPUT_TABLES: tuple[str, ...] = tuple(EVENT_SCHEMAS)  # the eight warehouse tables, not labels
 TS_COLUMN = {
@@ -216,7 +216,15 @@ def _steps(
             lambda: (agg.contact_features(t["channel_contacts"], spec, end_epoch), agg.contact_fill(spec)),
         ),
         ("bills", lambda: (agg.bill_features(t["bills"]), {})),
+        ("day_type_rhythm", lambda: (agg.day_type_rhythm_features(_timed(t), spec), {})),
+        ("outgoing", lambda: (agg.outgoing_features(t["calls"], t["sms"]), {})),
+        ("trips", lambda: (agg.trip_features(t["calls"], t["data_sessions"], spec), {})),
     ]
+
+
+def _timed(t: _Tables) -> list[ir.Table]:
+    """(user_id, ts) of every stream the daily rhythm times: calls, SMS, data sessions, web visits."""
+    return [t[name].select("user_id", ts=t[name][TS_COLUMN[name]]) for name in (*MULTI_USE, "web_visits")]
 
 
 def _web(web_visits: ir.Table, spec: FeatureSpec, title_labeller: TitleLabeller | None) -> ir.Table:
