@@ -300,6 +300,15 @@ def test_away_days_from_trip_cells_of_calls_and_sessions(features: pd.DataFrame)
     check(row(features, 2), {"located_days": 0, "away_days": 0, "away_day_share": 0.0})
 
 
+def test_usage_trend_from_where_events_fall_in_the_window(features: pd.DataFrame) -> None:
+    # user 3: a call 6 d 9.5 h and a web visit 7 d 20 h into the 14-day window
+    window = 14 * 86_400
+    position = (6 * 86_400 + 9.5 * 3600 + 7 * 86_400 + 20 * 3600) / (2 * window)
+    check(row(features, 3), {"event_position_mean": position, "late_half_share": 0.5})
+    check(row(features, 1), {"late_half_share": 0.0})  # every event of user 1 falls in 03-01..03-06
+    check(row(features, 2), {"event_position_mean": 0.0, "late_half_share": 0.0})
+
+
 def test_sp_orders_by_service_and_category(features: pd.DataFrame) -> None:
     check(
         row(features, 1),

@@ -50,7 +50,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when a feature's definition changes: it is part of the cache key.
-FEATURES_VERSION = "4"
+FEATURES_VERSION = "5"
 ID = "user_id"
 INPUT_TABLES: tuple[str, ...] = tuple(EVENT_SCHEMAS)  # the eight warehouse tables, not labels
 TS_COLUMN = {
@@ -200,6 +200,8 @@ def _steps(
 ) -> list[tuple[str, Step]]:
     """The aggregation steps in column order; each returns (per-user table, non-zero fill values)."""
     end_epoch = (end - dt.datetime(1970, 1, 1)).total_seconds()
+    window_seconds = spec.window_days * 86_400
+    start_epoch = int(end_epoch) - window_seconds
     return [
         ("subscribers", lambda: (agg.subscriber_features(t["subscribers"], spec), {})),
         ("calls", lambda: (agg.call_features(t["calls"], spec), {})),
@@ -219,6 +221,7 @@ def _steps(
         ("day_type_rhythm", lambda: (agg.day_type_rhythm_features(_timed(t), spec), {})),
         ("outgoing", lambda: (agg.outgoing_features(t["calls"], t["sms"]), {})),
         ("trips", lambda: (agg.trip_features(t["calls"], t["data_sessions"], spec), {})),
+        ("usage_trend", lambda: (agg.usage_trend_features(_timed(t), start_epoch, window_seconds), {})),
     ]
 
 

@@ -215,6 +215,23 @@ def day_type_rhythm_features(timed: list[ir.Table], spec: FeatureSpec) -> ir.Tab
     )
 
 
+def usage_trend_features(timed: list[ir.Table], start_epoch: int, window_seconds: int) -> ir.Table:
+    """Where in the window the user's events fall: mean position (0 = start, 1 = end; 0.5 for steady
+    use, lower when usage declines) and the share in the window's second half."""
+    events = ibis.union(*timed, distinct=False)
+    offset = events.ts.epoch_seconds().cast("int64") - start_epoch
+    per_user = events.group_by("user_id").aggregate(
+        n_timed=_.count(),
+        offset_sum=offset.sum(),  # an integer sum: exact, so the same on every run
+        late_half_share=_share(offset >= window_seconds // 2),
+    )
+    return per_user.select(
+        "user_id",
+        event_position_mean=_ratio(_.offset_sum, _.n_timed * window_seconds),
+        late_half_share=_.late_half_share,
+    )
+
+
 def outgoing_features(calls: ir.Table, sms: ir.Table) -> ir.Table:
     """Outgoing share over calls and SMS together (one habit drives both), and their count."""
     directed = ibis.union(
