@@ -300,6 +300,16 @@ def test_away_days_from_trip_cells_of_calls_and_sessions(features: pd.DataFrame)
     check(row(features, 2), {"located_days": 0, "away_days": 0, "away_day_share": 0.0})
 
 
+def test_trip_cells_come_from_every_subscriber_whatever_the_user_range(tmp_path: Path) -> None:
+    # user 1's session on 03-09 is served by cell 20, where only user 3 made a roaming call
+    rows = {**ROWS, "data_sessions": [*ROWS["data_sessions"], (1, T("2011-03-09 12:00"), 1_000, 20)]}
+    tables = write_tables(tmp_path / "tables", rows)
+    full = row(build_behaviour_features(tables, SPEC), 1)
+    ranged = row(build_behaviour_features(tables, SPEC, user_range=(1, 1)), 1)
+    check(full, {"located_days": 5, "away_days": 4})
+    assert ranged.equals(full)
+
+
 def test_usage_trend_from_where_events_fall_in_the_window(features: pd.DataFrame) -> None:
     # user 3: a call 6 d 9.5 h and a web visit 7 d 20 h into the 14-day window
     window = 14 * 86_400

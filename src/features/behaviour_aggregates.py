@@ -242,22 +242,19 @@ def outgoing_features(calls: ir.Table, sms: ir.Table) -> ir.Table:
     )
 
 
-def trip_features(calls: ir.Table, data_sessions: ir.Table, spec: FeatureSpec) -> ir.Table:
+def trip_features(calls: ir.Table, data_sessions: ir.Table, trip_cells: ir.Table) -> ir.Table:
     """Days away from home seen through every located event, not only calls.
 
-    A cell is a trip cell when some call on it (any user's) has a roaming type other than
-    `spec.home_roaming_type`; a day is away when the user's calls or data sessions touch a trip cell.
-    Data sessions reveal trips on days without calls; the counts (not only shares) carry how many
-    days the window observed.
+    `trip_cells` (cell_id) are the cells where some subscriber's call had a non-home roaming type; a day
+    is away when the user's calls or data sessions touch one. Data sessions reveal trips on days without
+    calls; the counts (not only shares) carry how many days the window observed.
     """
     located = calls.select("user_id", ts=calls.start_ts, cell_id=calls.cell_id).union(
         data_sessions.select("user_id", "ts", "cell_id"), distinct=False
     )
     located = located.filter(located.cell_id.notnull())
-    roaming = calls.filter(calls.cell_id.notnull() & (calls.roaming_type != spec.home_roaming_type))
-    trip_cells = roaming.select("cell_id").distinct().mutate(trip=ibis.literal(True))
     days = (
-        located.left_join(trip_cells, "cell_id")
+        located.left_join(trip_cells.mutate(trip=ibis.literal(True)), "cell_id")
         .mutate(day=_.ts.date())
         .group_by(["user_id", "day"])
         .aggregate(away=_.trip.fill_null(False).any())
