@@ -263,6 +263,64 @@ def test_trip_days_and_long_distance_peers(features: pd.DataFrame) -> None:
     )
 
 
+def test_rhythm_by_day_type_over_every_timed_stream(features: pd.DataFrame) -> None:
+    # weekdays: calls 08, 10 h; SMS 12, 12 h; sessions 12, 09, 18 h; web visits 20, 20, 20 h (the
+    # duplicate counts once); weekend: calls Sun 02 h, Sat 20 h
+    check(
+        row(features, 1),
+        {
+            "weekday_events": 10, "weekend_events": 2,
+            "weekday_activity_share_morning": 0.1, "weekday_activity_share_work": 0.5,
+            "weekday_activity_share_evening": 0.4, "weekday_activity_share_night": 0.0,
+            "weekend_activity_share_night": 0.5, "weekend_activity_share_evening": 0.5,
+            "weekend_activity_share_work": 0.0,
+        },
+    )  # fmt: skip
+    # one Monday call at 09:30 and one Tuesday web visit at 20 h; no weekend event: weekend shares 0
+    check(
+        row(features, 3),
+        {
+            "weekday_events": 2, "weekend_events": 0, "weekday_activity_share_work": 0.5,
+            "weekday_activity_share_evening": 0.5, "weekend_activity_share_evening": 0.0,
+        },
+    )  # fmt: skip
+    check(row(features, 2), {"weekday_events": 0, "weekend_activity_share_work": 0.0})
+
+
+def test_outgoing_share_over_calls_and_sms(features: pd.DataFrame) -> None:
+    # calls out, out, out, in; SMS out, in
+    check(row(features, 1), {"n_directed": 6, "directed_out_share": 4 / 6})
+    check(row(features, 3), {"n_directed": 1, "directed_out_share": 0.0})
+
+
+def test_away_days_from_trip_cells_of_calls_and_sessions(features: pd.DataFrame) -> None:
+    # trip cells (a call of a non-local roaming type was served there): 10, 12, 20.
+    # user 1 located days: 03-01 (cells 10, 11), 03-02 (13; the session without a cell is ignored),
+    # 03-05 (10), 03-06 (12): away on three of four
+    check(row(features, 1), {"located_days": 4, "away_days": 3, "away_day_share": 0.75})
+    check(row(features, 3), {"located_days": 1, "away_days": 1, "away_day_share": 1.0})
+    check(row(features, 2), {"located_days": 0, "away_days": 0, "away_day_share": 0.0})
+
+
+def test_trip_cells_come_from_every_subscriber_whatever_the_user_range(tmp_path: Path) -> None:
+    # user 1's session on 03-09 is served by cell 20, where only user 3 made a roaming call
+    rows = {**ROWS, "data_sessions": [*ROWS["data_sessions"], (1, T("2011-03-09 12:00"), 1_000, 20)]}
+    tables = write_tables(tmp_path / "tables", rows)
+    full = row(build_behaviour_features(tables, SPEC), 1)
+    ranged = row(build_behaviour_features(tables, SPEC, user_range=(1, 1)), 1)
+    check(full, {"located_days": 5, "away_days": 4})
+    assert ranged.equals(full)
+
+
+def test_usage_trend_from_where_events_fall_in_the_window(features: pd.DataFrame) -> None:
+    # user 3: a call 6 d 9.5 h and a web visit 7 d 20 h into the 14-day window
+    window = 14 * 86_400
+    position = (6 * 86_400 + 9.5 * 3600 + 7 * 86_400 + 20 * 3600) / (2 * window)
+    check(row(features, 3), {"event_position_mean": position, "late_half_share": 0.5})
+    check(row(features, 1), {"late_half_share": 0.0})  # every event of user 1 falls in 03-01..03-06
+    check(row(features, 2), {"event_position_mean": 0.0, "late_half_share": 0.0})
+
+
 def test_sp_orders_by_service_and_category(features: pd.DataFrame) -> None:
     check(
         row(features, 1),
@@ -368,6 +426,8 @@ def test_spec_from_config_checks_names_and_keys() -> None:
         FeatureSpec.from_config({**raw, "window": 3})
     with pytest.raises(ConfigError, match=r"hour_bands\.night"):
         FeatureSpec.from_config({**raw, "hour_bands": {"night": [24]}})
+    with pytest.raises(ConfigError, match="home_roaming_type '本土'"):
+        FeatureSpec.from_config({**raw, "home_roaming_type": "本土"})
 
 
 def _table() -> pd.DataFrame:

@@ -12,8 +12,9 @@ import pytest
 from omegaconf import OmegaConf
 
 from src.config import compose
+from src.errors import ConfigError
 from src.features.content_preference import attached_fusion, rule_scores
-from src.tasks.behaviour import ceiling_value, load_occupation
+from src.tasks.behaviour import ceiling_value, load_occupation, model_columns
 from src.tasks.content import hit_rates
 from tests.helpers.champions import TinyChampions
 
@@ -162,3 +163,11 @@ def test_rule_scores_and_hit_rates_on_a_hand_made_example() -> None:
     )
     assert hits["top1"].tolist() == [0.0, 1.0] and hits["top3"].tolist() == [1.0, 1.0]
     assert hits["spearman"][1] == pytest.approx(1.0)
+
+
+def test_a_task_can_drop_feature_columns_and_a_wrong_name_is_an_error() -> None:
+    columns = ["user_id", "age", "away_days"]
+    assert model_columns(columns, OmegaConf.create({"task": {}})) == columns
+    assert model_columns(columns, OmegaConf.create({"task": {"drop_features": ["away_days"]}})) == columns[:2]
+    with pytest.raises(ConfigError, match=r"task.drop_features .*'awaydays'"):
+        model_columns(columns, OmegaConf.create({"task": {"drop_features": ["awaydays"]}}))

@@ -50,7 +50,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Bump when a feature's definition changes: it is part of the cache key.
-FEATURES_VERSION = "3"
+FEATURES_VERSION = "5"
 ID = "user_id"
 INPUT_TABLES: tuple[str, ...] = tuple(EVENT_SCHEMAS)  # the eight warehouse tables, not labels
 TS_COLUMN = {
@@ -146,13 +146,14 @@ def feature_families(
     try:
         raw = {name: _read(con, tables_dir, name) for name in INPUT_TABLES}
         start, end = resolve_window(raw["calls"], spec)
+        every_call = raw["calls"]  # trip cells come from every subscriber's calls, whatever the range
         if user_range is not None:
             # a filter on the scan: DuckDB skips Parquet row groups by their user_id statistics
             raw = {name: t.filter(t.user_id.between(first, last)) for name, t in raw.items()}
             log.info("behaviour features of user_id %d..%d", first, last)
         log.info("behaviour window [%s, %s) over %s", start, end, tables_dir)
         multi_use = {*MULTI_USE, "web_visits"} if title_labeller else set(MULTI_USE)
-        tables = _Tables(raw, start, end, spec, multi_use)
+        tables = _Tables(raw, start, end, spec, multi_use, every_call)
         yield _steps(tables, spec, end, title_labeller)
     finally:
         if tables is not None:
@@ -169,8 +170,10 @@ class _Tables:
         end: dt.datetime,
         spec: FeatureSpec,
         multi_use: set[str],
+        every_call: ir.Table,
     ) -> None:
         self.raw, self.start, self.end, self.spec, self.multi_use = raw, start, end, spec, multi_use
+        self.every_call = every_call
         self._cached: dict[str, ir.Table] = {}
 
     def __getitem__(self, name: str) -> ir.Table:
@@ -188,6 +191,18 @@ class _Tables:
             self._cached[name] = table
         return table
 
+    def trip_cells(self) -> ir.Table:
+        """Cells where some subscriber's call in the window had a roaming type other than the home one."""
+        calls = self.every_call
+        ts = calls.start_ts
+        roaming = calls.filter(
+            ts >= ibis.literal(self.start),
+            ts < ibis.literal(self.end),
+            calls.cell_id.notnull(),
+            calls.roaming_type != self.spec.home_roaming_type,
+        )
+        return roaming.select("cell_id").distinct()
+
     def release(self) -> None:
         """Drop the materialised tables (before the connection closes)."""
         for table in self._cached.values():
@@ -200,6 +215,8 @@ def _steps(
 ) -> list[tuple[str, Step]]:
     """The aggregation steps in column order; each returns (per-user table, non-zero fill values)."""
     end_epoch = (end - dt.datetime(1970, 1, 1)).total_seconds()
+    window_seconds = spec.window_days * 86_400
+    start_epoch = int(end_epoch) - window_seconds
     return [
         ("subscribers", lambda: (agg.subscriber_features(t["subscribers"], spec), {})),
         ("calls", lambda: (agg.call_features(t["calls"], spec), {})),
@@ -216,7 +233,16 @@ def _steps(
             lambda: (agg.contact_features(t["channel_contacts"], spec, end_epoch), agg.contact_fill(spec)),
         ),
         ("bills", lambda: (agg.bill_features(t["bills"]), {})),
+        ("day_type_rhythm", lambda: (agg.day_type_rhythm_features(_timed(t), spec), {})),
+        ("outgoing", lambda: (agg.outgoing_features(t["calls"], t["sms"]), {})),
+        ("trips", lambda: (agg.trip_features(t["calls"], t["data_sessions"], t.trip_cells()), {})),
+        ("usage_trend", lambda: (agg.usage_trend_features(_timed(t), start_epoch, window_seconds), {})),
     ]
+
+
+def _timed(t: _Tables) -> list[ir.Table]:
+    """(user_id, ts) of every stream the daily rhythm times: calls, SMS, data sessions, web visits."""
+    return [t[name].select("user_id", ts=t[name][TS_COLUMN[name]]) for name in (*MULTI_USE, "web_visits")]
 
 
 def _web(web_visits: ir.Table, spec: FeatureSpec, title_labeller: TitleLabeller | None) -> ir.Table:

@@ -203,6 +203,76 @@ def activity_features(calls: ir.Table, sms: ir.Table, data_sessions: ir.Table, s
     )
 
 
+def day_type_rhythm_features(timed: list[ir.Table], spec: FeatureSpec) -> ir.Table:
+    """Over calls, SMS, data sessions and web visits: event counts and hour-band shares on weekdays and
+    at weekends apart (an office rhythm shows on weekdays only; all-days shares blur it)."""
+    events = ibis.union(*timed, distinct=False)
+    hour, weekend = events.ts.hour(), events.ts.day_of_week.index() >= 5
+
+    def band_share(hours: list[int], on_weekend: bool) -> ir.FloatingScalar:
+        days = weekend if on_weekend else ~weekend
+        return hour.isin(hours).cast("float64").mean(where=days).fill_null(0.0)  # 0 without such days
+
+    return events.group_by("user_id").aggregate(
+        weekday_events=_.count(where=~weekend),
+        weekend_events=_.count(where=weekend),
+        **{
+            f"{day}_activity_share_{band}": band_share(hours, day == "weekend")
+            for day in ("weekday", "weekend")
+            for band, hours in spec.hour_bands.items()
+        },
+    )
+
+
+def usage_trend_features(timed: list[ir.Table], start_epoch: int, window_seconds: int) -> ir.Table:
+    """Where in the window the user's events fall: mean position (0 = start, 1 = end; 0.5 for steady
+    use, lower when usage declines) and the share in the window's second half."""
+    events = ibis.union(*timed, distinct=False)
+    offset = events.ts.epoch_seconds().cast("int64") - start_epoch
+    per_user = events.group_by("user_id").aggregate(
+        n_timed=_.count(),
+        offset_sum=offset.sum(),  # an integer sum: exact, so the same on every run
+        late_half_share=_share(offset >= window_seconds // 2),
+    )
+    return per_user.select(
+        "user_id",
+        event_position_mean=_ratio(_.offset_sum, _.n_timed * window_seconds),
+        late_half_share=_.late_half_share,
+    )
+
+
+def outgoing_features(calls: ir.Table, sms: ir.Table) -> ir.Table:
+    """Outgoing share over calls and SMS together (one habit drives both), and their count."""
+    directed = ibis.union(
+        calls.select("user_id", "direction"), sms.select("user_id", "direction"), distinct=False
+    )
+    return directed.group_by("user_id").aggregate(
+        n_directed=_.count(), directed_out_share=_share(directed.direction == "out")
+    )
+
+
+def trip_features(calls: ir.Table, data_sessions: ir.Table, trip_cells: ir.Table) -> ir.Table:
+    """Days away from home seen through every located event, not only calls.
+
+    `trip_cells` (cell_id) are the cells where some subscriber's call had a non-home roaming type; a day
+    is away when the user's calls or data sessions touch one. Data sessions reveal trips on days without
+    calls; the counts (not only shares) carry how many days the window observed.
+    """
+    located = calls.select("user_id", ts=calls.start_ts, cell_id=calls.cell_id).union(
+        data_sessions.select("user_id", "ts", "cell_id"), distinct=False
+    )
+    located = located.filter(located.cell_id.notnull())
+    days = (
+        located.left_join(trip_cells.mutate(trip=ibis.literal(True)), "cell_id")
+        .mutate(day=_.ts.date())
+        .group_by(["user_id", "day"])
+        .aggregate(away=_.trip.fill_null(False).any())
+    )
+    return days.group_by("user_id").aggregate(
+        located_days=_.count(), away_days=_.count(where=_.away), away_day_share=_share(_.away)
+    )
+
+
 def sms_features(sms: ir.Table) -> ir.Table:
     """Incoming and outgoing SMS counts."""
     return sms.group_by("user_id").aggregate(

@@ -39,6 +39,7 @@ class FeatureSpec:
     complaint_purpose: str = "投诉"
     female_value: str = "女"
     home_province: str = "广东"
+    home_roaming_type: str = "本地"  # calls.roaming_type at home; calls of any other type mark trip cells
 
     def __post_init__(self) -> None:
         if self.window_days < 1:
@@ -66,6 +67,11 @@ class FeatureSpec:
                 raise ConfigError(f"features.pipeline.{field}: two values share one column suffix")
         for channel in self.channels:
             _check_name("channels", channel)
+        if self.home_roaming_type not in self.roaming_types:
+            raise ConfigError(
+                f"features.pipeline.home_roaming_type '{self.home_roaming_type}' "
+                "is not a key of roaming_types"
+            )
         if self.complaint_purpose not in self.purposes:
             raise ConfigError(
                 f"features.pipeline.complaint_purpose '{self.complaint_purpose}' is not a key of purposes"

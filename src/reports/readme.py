@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from src import tracking
 from src.io_atomic import atomic_output
 from src.paths import CONF_DIR
-from src.reports import store
+from src.reports import behaviour_table, store
 from src.reports.runs import metric_with_interval, pair_for, pair_runs
 from src.reports.tables import markdown_table
 
@@ -25,6 +25,17 @@ NO_RUNS = "No champion yet: run `make reproduce`, then `python -m src.report` re
 def settings() -> DictConfig:
     """conf/report/readme.yaml: the marker name and the metrics shown per task."""
     return OmegaConf.load(SETTINGS_FILE)
+
+
+def generated_tables(cfg: DictConfig) -> dict[str, str]:
+    """marker -> generated markdown: the results table and the behaviour table."""
+    shown = settings()
+    behaviour = (
+        behaviour_table.behaviour_table(cfg, shown.behaviour)
+        if store.store_exists(cfg)
+        else behaviour_table.NO_RUNS
+    )
+    return {shown.marker: results_table(cfg), shown.behaviour.marker: behaviour}
 
 
 def readme_path(cfg: DictConfig) -> Path:
@@ -110,23 +121,31 @@ def with_table(text: str, marker: str, table: str) -> str:
 
 def stale_markers(cfg: DictConfig, readme: Path) -> list[str]:
     """The markers whose table in readme differs from what the store gives (empty when up to date)."""
-    marker = settings().marker
-    block = marked_block(readme.read_text(encoding="utf-8"), marker)
-    return [] if block is not None and block.group(2) == results_table(cfg) else [marker]
+    text = readme.read_text(encoding="utf-8")
+    stale = []
+    for marker, table in generated_tables(cfg).items():
+        block = marked_block(text, marker)
+        if block is None or block.group(2) != table:
+            stale.append(marker)
+    return stale
 
 
 def update_readme(cfg: DictConfig) -> Path | None:
-    """Rewrite the README's marked results table from the store; None when there is no README to update."""
+    """Rewrite the README's marked tables from the store; None when there is no README to update."""
     readme = readme_path(cfg)
     if not readme.is_file():
         log.info("no %s: the results table is not written", readme)
         return None
     text = readme.read_text(encoding="utf-8")
-    marker = settings().marker
-    if marked_block(text, marker) is None:
-        log.warning("%s has no <!-- %s --> markers: the results table is not written", readme, marker)
+    tables = generated_tables(cfg)
+    missing = [marker for marker in tables if marked_block(text, marker) is None]
+    for marker in missing:
+        log.warning("%s has no <!-- %s --> markers: that table is not written", readme, marker)
+    if len(missing) == len(tables):
         return None
-    updated = with_table(text, marker, results_table(cfg))
+    updated = text
+    for marker, table in tables.items():
+        updated = with_table(updated, marker, table)
     if updated != text:
         with atomic_output(readme) as partial:
             partial.write_text(updated, encoding="utf-8")

@@ -118,12 +118,21 @@ def labeller_tags(lineage: dict[str, str]) -> dict[str, str]:
     return {f"title_labeller.{key}": str(value) for key, value in lineage.items()}
 
 
+def model_columns(columns: list[str], cfg: DictConfig) -> list[str]:
+    """The feature table's columns the task's model sees: all but `task.drop_features`."""
+    dropped = [str(c) for c in cfg.task.get("drop_features") or []]
+    unknown = [c for c in dropped if c not in columns]
+    if unknown:
+        raise ConfigError(f"task.drop_features names column(s) {unknown} the behaviour feature table lacks")
+    return [c for c in columns if c not in dropped]
+
+
 def behaviour_task_data(
     inputs: BehaviourInputs, rows: pd.DataFrame, y: pd.Series, cfg: DictConfig, positive=None
 ) -> TaskData:
     """TaskData of a behaviour task: its feature columns of `rows`, labels, inputs, ceilings, lineage."""
     data = TaskData(
-        X=rows[inputs.features.columns].reset_index(drop=True),
+        X=rows[model_columns(list(inputs.features.columns), cfg)].reset_index(drop=True),
         y=y.reset_index(drop=True),
         input_files=input_files(inputs.folder, cfg),
         positive_label=positive,

@@ -27,6 +27,7 @@ from src.tasks.behaviour import (
     ceilings,
     input_files,
     labeller_tags,
+    model_columns,
     read_labels,
 )
 from src.tasks.ceiling_gap import WeightedRocAuc, brier, paired_roc_auc_gap
@@ -92,7 +93,7 @@ class ChannelTask:
         # stratify on how many channels a user turns to, so every split sees light and heavy users
         strata = rows[[f"next_{c}" for c in channels]].sum(axis=1).clip(upper=3).astype(str)
         data = TaskData(
-            X=rows[inputs.features.columns],
+            X=rows[model_columns(list(inputs.features.columns), cfg)],
             y=strata.rename("channels_used"),
             input_files=input_files(inputs.folder, cfg),
             positive_label=USES,
