@@ -20,7 +20,7 @@ from tqdm import tqdm
 from src import tracking
 from src.config import compose
 from src.identity import SEPARATOR, Pair
-from src.reports import readme, store
+from src.reports import readme, run_figures, store
 from src.reports.notebooks import execute, to_html
 from src.reports.provenance import commit_text
 from src.reports.runs import (
@@ -133,6 +133,8 @@ def render_task(cfg: DictConfig, pair: Pair, overrides: list[str]) -> bool:
         },
     )
     to_html(notebook, reports_dir / f"{key}.html", title=f"{pair.task} on {pair.dataset} report")
+    if ok and store.store_exists(cfg):  # each figure also goes to the runs it shows (report_figures/)
+        run_figures.log_figures(latest_runs(cfg, pair.task, pair.dataset), reports_dir / "figures", pair)
     return ok
 
 
