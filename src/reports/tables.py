@@ -7,6 +7,7 @@ import html
 import pandas as pd
 
 from src.reports.claims import NO_RUN, Claim, verdict
+from src.reports.provenance import commit_column
 from src.reports.runs import metric_with_interval
 
 TABLE_METRICS = (
@@ -221,6 +222,7 @@ def overview_table(runs_by_task: dict[str, pd.DataFrame], claims: list[Claim]) -
             continue
         headline = headline_metric(runs)
         table = comparison_table(runs, claims)
+        commits = commit_column(runs.sort_values("tags.model"))
         for position, (_, row) in enumerate(runs.sort_values("tags.model").iterrows()):
             entry = {
                 "task": task,
@@ -236,7 +238,7 @@ def overview_table(runs_by_task: dict[str, pd.DataFrame], claims: list[Claim]) -
                 "ceiling": next(
                     (f"{c[9:-1]} {table[c].iloc[position]}" for c in table if c.startswith("ceiling (")), "–"
                 ),
-                "commit": str(row.get("tags.git_commit", ""))[:12] or "–",
+                "commit": "–" if commits.iloc[position] == "unknown" else commits.iloc[position][:12],
                 "run": row["run_id"][:8],
             }
             rows.append(entry)
