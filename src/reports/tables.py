@@ -156,6 +156,7 @@ def data_table(runs: pd.DataFrame, balance: pd.Series | None) -> pd.DataFrame:
         rows.append({"what": "rows in total", "value": f"{total:,}"})
     if balance is not None and balance.sum() > 0:
         shares = balance / balance.sum()
+        rows.append({"what": "classes (val+test)", "value": f"{len(balance)}"})  # the page counts what it lists
         for label, count in balance.items():
             rows.append(
                 {"what": f"class {label} (val+test)", "value": f"{int(count):,} ({shares[label]:.1%})"}
