@@ -35,6 +35,7 @@ def churn_store(tmp_path_factory):
                 "task=churn",
                 f"model={model}",
                 "evaluation.n_bootstrap=200",
+                "mlflow.register=always",  # ad-hoc runs register only when asked
             ]
         )
 
