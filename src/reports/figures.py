@@ -11,16 +11,9 @@ from matplotlib.figure import Figure
 
 from src.reports.claims import Claim
 from src.reports.fonts import use_cjk_font
+from src.reports.metric_vocabulary import metric_labels
 
-METRIC_LABELS = {
-    "accuracy": "准确率 accuracy",
-    "macro_f1": "宏平均 F1 macro-F1",
-    "f1_positive": "正类 F1 positive-class F1",
-    "roc_auc": "ROC 曲线下面积 ROC-AUC",
-    "pr_auc": "PR 曲线下面积 PR-AUC",
-    "log_loss": "对数损失 log-loss",
-    "brier": "Brier 分数 Brier score",
-}
+METRIC_LABELS = metric_labels()  # conf/report/metrics.yaml
 # the study's grades of channel dependence, lowest first (0-20% ... 80-100%)
 TIER_ORDER = ["基本不接触", "偶尔接触", "普通依赖", "较依赖", "依赖"]
 DPI = 110

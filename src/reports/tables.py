@@ -7,24 +7,11 @@ import html
 import pandas as pd
 
 from src.reports.claims import NO_RUN, Claim, verdict
+from src.reports.metric_vocabulary import table_metrics
 from src.reports.provenance import commit_column
 from src.reports.runs import metric_with_interval
 
-TABLE_METRICS = (
-    "accuracy",
-    "macro_f1",
-    "f1_positive",
-    "roc_auc",
-    "pr_auc",
-    "log_loss",
-    "brier",
-    # content preference (top-k hit of the true favourite category)
-    "top1",
-    "top3",
-    "top1_explicit",
-    "top1_latent",
-    "spearman",
-)
+TABLE_METRICS = table_metrics()  # conf/report/metrics.yaml
 
 
 def _value(row: pd.Series, key: str) -> float | None:
