@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from sklearn.calibration import calibration_curve
 
 from src.reports.claims import Claim
 from src.reports.fonts import use_cjk_font
@@ -244,10 +245,8 @@ def reliability_curves(
             score = matrix.max(axis=1)
             hit = np.asarray(classes)[matrix.argmax(axis=1)] == truth
             what = "top-label confidence"
-        edges = np.linspace(0, 1, bins + 1)
-        index = np.clip(np.digitize(score, edges[1:-1]), 0, bins - 1)
-        table = pd.DataFrame({"bin": index, "score": score, "hit": hit.astype(float)}).groupby("bin").mean()
-        ax.plot(table["score"], table["hit"], marker="o", label=model)
+        observed, predicted = calibration_curve(hit, np.clip(score, 0.0, 1.0), n_bins=bins, pos_label=True)
+        ax.plot(predicted, observed, marker="o", label=model)
         drawn = True
     if not drawn:
         return None
