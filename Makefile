@@ -69,6 +69,7 @@ reports: setup ## render reports/ from the current MLflow store
 	$(PY) -m src.report
 
 ui: setup ## open the MLflow UI on http://127.0.0.1:5000 for the project store
+	@echo "experiments open on their runs with ?workflowType=machine_learning, e.g. http://127.0.0.1:5000/#/experiments/1?workflowType=machine_learning"
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --default-artifact-root $(CURDIR)/mlruns/artifacts --host 127.0.0.1 --port 5000
 
 occupation-gap: setup ## explain the occupation model's distance to the ceiling (reports/occupation_gap.md)

@@ -21,6 +21,8 @@ FEATURE_KINDS = ("numeric", "integer", "categorical")
 SEPARATOR = "--"
 DATA_OVERRIDE = "override /data"
 FALLBACK_DATASET_KEY = "data"
+COMMIT_TAG = "mlflow.source.git.commit"  # MLflow's own tag: the UI shows it as the run's git commit
+LEGACY_COMMIT_TAG = "git_commit"  # the project's copy of it, on runs logged before it was dropped
 
 
 @dataclass(frozen=True)
@@ -128,3 +130,12 @@ def identity_tags(cfg: DictConfig) -> dict[str, str]:
         "dataset_title": dataset_title(cfg)[:500],
         "input_schema": input_schema_fingerprint(cfg),
     }
+
+
+def run_commit(tags: Mapping[str, Any]) -> str:
+    """The commit a run was made at: MLflow's tag, else the legacy `git_commit`, else 'unknown'."""
+    for key in (COMMIT_TAG, LEGACY_COMMIT_TAG):
+        value = tags.get(key)
+        if value is not None and value == value and str(value):  # value == value: not NaN
+            return str(value)
+    return "unknown"

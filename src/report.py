@@ -20,7 +20,7 @@ from tqdm import tqdm
 from src import tracking
 from src.config import compose
 from src.identity import SEPARATOR, Pair
-from src.reports import readme, store
+from src.reports import readme, run_figures, store
 from src.reports.notebooks import execute, to_html
 from src.reports.provenance import commit_text
 from src.reports.runs import (
@@ -36,17 +36,6 @@ from src.reports.tables import markdown_table, present_metrics
 
 log = logging.getLogger(__name__)
 
-TABLE_METRICS = (
-    "accuracy",
-    "macro_f1",
-    "f1_positive",
-    "roc_auc",
-    "pr_auc",
-    "log_loss",
-    "brier",
-    "top1",
-    "top3",
-)
 TASK_TEMPLATE = "10-task-report.ipynb"
 SUMMARY_TEMPLATE = "20-summary.ipynb"
 
@@ -57,7 +46,7 @@ def task_table(cfg: DictConfig, task: str, dataset: str | None = None) -> pd.Dat
     if runs.empty:
         return runs
     table = pd.DataFrame({"model": runs["tags.model"]})
-    for metric in present_metrics(runs, TABLE_METRICS):
+    for metric in present_metrics(runs):
         table[metric] = metric_with_interval(runs, metric)
     if "metrics.baseline_accuracy" in runs:
         table["study"] = runs["metrics.baseline_accuracy"].map(lambda v: "–" if pd.isna(v) else f"{v:.2f}")
@@ -133,6 +122,8 @@ def render_task(cfg: DictConfig, pair: Pair, overrides: list[str]) -> bool:
         },
     )
     to_html(notebook, reports_dir / f"{key}.html", title=f"{pair.task} on {pair.dataset} report")
+    if ok and store.store_exists(cfg):  # each figure also goes to the runs it shows (report_figures/)
+        run_figures.log_figures(latest_runs(cfg, pair.task, pair.dataset), reports_dir / "figures", pair)
     return ok
 
 

@@ -16,13 +16,16 @@ from omegaconf import DictConfig, OmegaConf
 
 from src.config import flatten
 from src.data.checksums import sha256_file
-from src.identity import Pair, identity_tags, pair_of
+from src.identity import COMMIT_TAG, Pair, identity_tags, pair_of
 from src.paths import CONF_DIR, PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 # the MLflow UI opens an experiment of this kind on its runs table, not on the GenAI overview
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
+# MLflow 3.17's UI picks the experiment page from its GenAI / Model training switch (default GenAI,
+# kept per browser), not from the kind tag (mlflow/mlflow#24498): links ask for model training
+UI_WORKFLOW = "workflowType=machine_learning"
 PARENT_TAG = "sweep_parent"  # marks a sweep's parent run (never a result)
 ROOT_TEXT = "<project root>"  # how logged text shows the checkout's absolute path
 UNTRACKED_COUNTS = ("conf", "src")  # folders whose untracked files make a checkout dirty
@@ -90,6 +93,11 @@ def experiment_tags(pair: Pair) -> dict[str, str]:
         "run_set=study come from `make reproduce`; sweeps have a parent run holding their jobs."
     )
     return {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND, "mlflow.note.content": description}
+
+
+def experiment_page_url(server: str, experiment_id: str) -> str:
+    """The MLflow UI link that opens an experiment on its runs table (e.g. after `make ui`)."""
+    return f"{server.rstrip('/')}/#/experiments/{experiment_id}?{UI_WORKFLOW}"
 
 
 def sweep_id() -> str:
@@ -199,6 +207,10 @@ class PrepareMlflowStore(Callback):
 
         OPEN_SWEEPS[sweep] = config
 
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Single runs prepare too, so the first run on a fresh clone works."""
+        self._prepare(config)
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Close the sweep's parent runs and print one results table of its jobs."""
         finish_open_sweeps()
@@ -223,10 +235,6 @@ def finish_open_sweeps() -> None:
             continue
         with pd.option_context("display.width", 200, "display.max_rows", 500):
             log.info("sweep %s results (test split):\n%s", sweep, table.to_string(index=False))
-
-    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Single runs prepare too, so the first run on a fresh clone works."""
-        self._prepare(config)
 
 
 def swept_tasks(config: DictConfig) -> list[str]:
@@ -259,6 +267,15 @@ def git_state() -> dict[str, str]:
     except (OSError, subprocess.SubprocessError):
         return {"git_commit": "unknown", "git_dirty": "unknown"}
     return {"git_commit": commit, "git_dirty": str(dirty).lower()}
+
+
+def commit_tags(git: dict[str, str]) -> dict[str, str]:
+    """The run tags of a git state: MLflow's commit tag (no copy of it) and the dirty flag."""
+    commit = git.get("git_commit", "unknown")
+    return {
+        **({COMMIT_TAG: commit} if commit != "unknown" else {}),
+        "git_dirty": git.get("git_dirty", "unknown"),
+    }
 
 
 def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
@@ -312,7 +329,7 @@ def log_lineage(
     mlflow.log_dict({"data_sha256": checksums, "packages": versions, **git}, "lineage.json")
     mlflow.log_text(all_installed_packages(), "environment/packages.txt")
     overrides_text = portable(" ".join(overrides or []), cfg)[:5000]
-    tags = {**git, **identity_tags(cfg), "seed": str(cfg.seed), "overrides": overrides_text}
+    tags = {**commit_tags(git), **identity_tags(cfg), "seed": str(cfg.seed), "overrides": overrides_text}
     tags.update({f"data_sha256.{name}": digest for name, digest in checksums.items()})
     tags.update({f"pkg.{name}": version for name, version in versions.items()})
     mlflow.set_tags(tags)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +14,8 @@ from mlflow import MlflowClient
 from src.config import compose
 from src.paths import PROJECT_ROOT
 from src.reports import readme
+from tests.helpers.screenshots import assert_not_blank, browser_or_skip, screenshot
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 README = PROJECT_ROOT / "README.md"
 
 
@@ -120,38 +119,11 @@ def test_an_empty_store_gives_a_note_not_a_table(tmp_path: Path) -> None:
     assert readme.update_readme(cfg) is None, "no README beside the reports: nothing is written"
 
 
-def _screenshot(browser: str, page: Path, shot: Path, profile: Path) -> subprocess.CompletedProcess:
-    command = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        f"--screenshot={shot}",
-        "--window-size=1280,1600",
-        page.as_uri(),
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("page", ["index.html", "tasks/index.html"])
 def test_site_screenshot_in_headless_chromium(site: Path, page: str, tmp_path: Path) -> None:
-    browser = next((found for name in BROWSERS if (found := shutil.which(name))), None)
-    if browser is None:
-        pytest.skip("chromium not installed: `apt-get install chromium` (done by .ci/run) enables this check")
-    from PIL import Image
-
+    browser = browser_or_skip()
     shot = tmp_path / "page.png"
-    result = _screenshot(browser, site / page, shot, tmp_path / "profile")
+    result = screenshot(browser, (site / page).as_uri(), shot, tmp_path / "profile")
     assert shot.is_file(), result.stderr[-2000:]
-    with Image.open(shot) as image:
-        gray = image.convert("L")
-        histogram = gray.histogram()
-        dark = sum(histogram[:128])  # text, the header bar and table rules
-        assert dark > 0.01 * gray.size[0] * gray.size[1], "the screenshot is blank"
+    assert_not_blank(shot)

@@ -35,6 +35,7 @@ def churn_store(tmp_path_factory):
                 "task=churn",
                 f"model={model}",
                 "evaluation.n_bootstrap=200",
+                "mlflow.register=always",  # ad-hoc runs register only when asked
             ]
         )
 
@@ -75,7 +76,8 @@ def test_run_records_config_lineage_and_split_sizes(churn_store):
         "16320c9c"
     )
     assert row["tags.seed"] == "42" and row["tags.pkg.lightgbm"] == "4.7.0"
-    assert row["tags.git_commit"]
+    assert len(row["tags.mlflow.source.git.commit"]) == 40, "the commit goes to MLflow's own tag"
+    assert "tags.git_commit" not in row.index, "no copy of mlflow.source.git.commit"
     assert (
         int(row["params.split_train"]) + int(row["params.split_val"]) + int(row["params.split_test"]) == 7043
     )

@@ -194,7 +194,7 @@ def test_each_run_describes_its_champion_with_the_model_card(real_store):
     assert test_row in card
     assert "## Test metrics (95% bootstrap interval)" in card and "`test_roc_auc`" in card
     assert f"`val_roc_auc` = {metrics['val_roc_auc']:.4f} (maximised on validation)" in card
-    assert f"`{tags['git_commit']}`" in card
+    assert f"`{tags['mlflow.source.git.commit']}`" in card
     assert "| data/raw/ibm_telco_customer_churn/Telco-Customer-Churn.csv | `16320c9c" in card
     assert "python -m src.run task=churn model=majority evaluation.n_bootstrap=50" in card
     assert "val_" not in card.split("## Test metrics")[1]  # the test table holds test metrics only

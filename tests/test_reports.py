@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import warnings
 from io import BytesIO
 from pathlib import Path
@@ -16,11 +14,11 @@ from omegaconf import DictConfig
 
 from src.config import compose
 from src.paths import NOTEBOOKS_DIR
-from src.reports import claims, figures, fonts, store, tables, task_report
+from src.reports import claims, figures, fonts, run_figures, store, tables, task_report
+from tests.helpers.screenshots import assert_not_blank, browser_or_skip, screenshot
 
 TIERS = ["基本不接触", "偶尔接触", "普通依赖", "较依赖", "依赖"]
 INTERVAL = re.compile(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]")
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
 def _overrides(root: Path) -> list[str]:
@@ -153,6 +151,25 @@ def test_reports_are_rendered_from_the_store(rendered: tuple[DictConfig, list[st
 
 
 @pytest.mark.slow
+def test_page_figures_are_logged_to_their_runs(rendered: tuple[DictConfig, list[str], list[str]]) -> None:
+    from mlflow import MlflowClient
+
+    _, overrides, _ = rendered
+    report = task_report.open_report("churn", overrides)
+    shown = {f"figures/{p.name}" for p in (_reports(report.cfg) / "figures").glob("churn-*.png")}
+    assert shown, "the churn page drew no figure"
+    for _, row in report.runs.iterrows():
+        logged = {
+            f"figures/{Path(a.path).name}"
+            for a in MlflowClient().list_artifacts(row["run_id"], run_figures.ARTIFACT_DIR)
+        }
+        assert "figures/churn-compare-accuracy.png" in logged, f"{row['tags.model']}: {logged}"
+        others = {m for m in report.runs["tags.model"] if m != row["tags.model"]}
+        assert not any(name.endswith(f"-{m}.png") for name in logged for m in others)
+        assert logged <= shown
+
+
+@pytest.mark.slow
 def test_missing_artifacts_load_as_none(rendered: tuple[DictConfig, list[str], list[str]]) -> None:
     _, overrides, _ = rendered
     report = task_report.open_report("churn", overrides)
@@ -196,36 +213,13 @@ def test_an_empty_store_gives_a_plain_no_runs_summary(tmp_path: Path) -> None:
 def test_report_screenshot_in_headless_chromium(
     rendered: tuple[DictConfig, list[str], list[str]], tmp_path: Path
 ) -> None:
-    browser = next((found for name in BROWSERS if (found := shutil.which(name))), None)
-    if browser is None:
-        pytest.skip("chromium not installed: `apt-get install chromium` (done by .ci/run) enables this check")
-    from PIL import Image
-
+    browser = browser_or_skip()
     cfg, _, _ = rendered
     shot = tmp_path / "churn.png"
-    command = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        f"--screenshot={shot}",
-        "--window-size=1280,2000",
-        (_reports(cfg) / "churn.html").resolve().as_uri(),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    page = (_reports(cfg) / "churn.html").resolve().as_uri()
+    result = screenshot(browser, page, shot, tmp_path / "profile", size=(1280, 2000))
     assert shot.is_file(), result.stderr[-2000:]
-    with Image.open(shot) as image:
-        gray = image.convert("L")
-        assert gray.size == (1280, 2000)
-        histogram = gray.histogram()
-        dark = sum(histogram[:128])  # text, table rules and the chart's bars
-        assert dark > 0.01 * gray.size[0] * gray.size[1], "the screenshot is blank"
+    assert_not_blank(shot, size=(1280, 2000))
 
 
 def test_comparison_table_shows_the_paired_gap_to_the_ceiling() -> None:

@@ -181,6 +181,14 @@ def test_registration_policy(policy: str, run_set: str, model: str, expected: bo
     assert should_register(cfg) is expected
 
 
+def test_by_default_only_the_studys_models_register() -> None:
+    assert compose([]).mlflow.register == "study"
+    assert should_register(compose(["model=logreg"])) is False, "an ad-hoc run registers only when asked"
+    assert should_register(compose(["model=logreg", "mlflow.register=always"])) is True
+    assert should_register(compose(["model=logreg", "mlflow.run_set=study"])) is True
+    assert should_register(compose(["model=majority", "mlflow.run_set=study"])) is False
+
+
 @pytest.mark.slow
 def test_a_majority_run_registers_no_version_by_default(
     tmp_path: Path, caplog: pytest.LogCaptureFixture

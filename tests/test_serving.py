@@ -51,6 +51,7 @@ def _train(root: Path, *overrides: str):
             f"paths.cache_dir={root / 'cache'}",
             f"paths.reports_dir={root / 'reports'}",
             "evaluation.n_bootstrap=50",
+            "mlflow.register=always",  # ad-hoc runs register only when asked
             *overrides,
         ]
     )

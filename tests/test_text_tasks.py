@@ -118,6 +118,7 @@ def spam_store(tmp_path_factory):
                 "data.files.sms.sha256=null",
                 "evaluation.n_bootstrap=100",
                 "data.augment.per_template=20",
+                "mlflow.register=always",  # ad-hoc runs register only when asked
             ]
         )
 

@@ -76,7 +76,8 @@ def registry_labeller(cfg: DictConfig, uri: str, mapping: dict[str, str]) -> Res
     except Exception as err:  # MLflow raises several types for a missing model or alias
         raise ConfigError(
             f"cannot load the title labeller {uri} ({type(err).__name__}); train it first with "
-            "`python -m src.run task=topic model=svm`, or set features.titles.labeller=lookup"
+            "`python -m src.run task=topic model=svm mlflow.register=always`, or set "
+            "features.titles.labeller=lookup"
         ) from None
     lineage.setdefault("run_id", str(info.run_id))
 

@@ -1,4 +1,11 @@
-"""Fast percentile-bootstrap intervals: a resample is a vector of row weights, metrics are weighted sums."""
+"""Fast percentile-bootstrap intervals: a resample is a vector of row weights, metrics are weighted sums.
+
+Why not scipy.stats.bootstrap with sklearn's metrics for the metric intervals: it rescores every
+resample from scratch (sorting for the AUCs). `python benchmarks/bench_bootstrap.py` (2,000 rows,
+1,000 resamples, 2 shared cores): `bootstrap_intervals` (all 9 metrics) 0.50 s against 8.75 s for
+scipy + sklearn computing accuracy and ROC-AUC only, with the same ROC-AUC interval. The
+mean of per-row values (`mean_interval`) has no such cost and uses scipy.stats.bootstrap.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.stats import bootstrap
 from tqdm import tqdm
 
 
@@ -156,10 +164,22 @@ def mean_roc_auc_interval(
 
 
 def mean_interval(values: np.ndarray, n_boot: int, level: float, seed: int) -> tuple[float, float]:
-    """Percentile interval of the mean of per-row values (e.g. paired differences) over row resamples."""
+    """Percentile interval of the mean of per-row values (e.g. paired differences) over row resamples.
+
+    scipy.stats.bootstrap draws the same resamples as the loop it replaced (same seed, same interval up
+    to the last bit of the mean); it needs two values, so one value gives a zero-width interval.
+    """
     values = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    n = len(values)
-    draws = [values[rng.integers(0, n, size=n)].mean() for _ in range(n_boot)]
-    alpha = (1.0 - level) / 2.0
-    return float(np.quantile(draws, alpha)), float(np.quantile(draws, 1.0 - alpha))
+    if len(values) < 2:
+        mean = float(values.mean())
+        return mean, mean
+    found = bootstrap(
+        (values,),
+        np.mean,
+        n_resamples=n_boot,
+        confidence_level=level,
+        method="percentile",
+        vectorized=True,
+        rng=np.random.default_rng(seed),
+    )
+    return float(found.confidence_interval.low), float(found.confidence_interval.high)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from src.identity import run_commit
+
 # the registry's description column is VARCHAR(5000) on server databases
 MAX_CARD_CHARS = 5000
 # headline metrics first, in the order docs/tracking.md lists them; the rest follow alphabetically
@@ -29,7 +31,7 @@ def model_card(run: Any) -> str:
     if "input_schema" in tags:
         lines.append(f"| input schema | `{tags['input_schema']}` |")
     lines.append(f"| run | `{run.info.run_id}` ({run.info.status}) |")
-    commit = tags.get("git_commit", "unknown")
+    commit = run_commit(tags)
     dirty = " (uncommitted changes)" if tags.get("git_dirty") == "true" else ""
     lines.append(f"| git commit | `{commit}`{dirty} |")
     if "seed" in tags:

@@ -82,11 +82,12 @@ BASELINE_MODELS = ("majority",)  # baselines give context; deployers never want 
 def should_register(cfg: DictConfig) -> bool:
     """Whether this run registers a model version, by `mlflow.register` (docs/reports.md).
 
-    `always`: every run; `never`: none; `auto`: every run but the majority baseline; `study`: only
-    runs of the study's run set (`make reproduce`), baselines excepted, so ad-hoc runs register only
-    with `mlflow.register=always`. `evaluation.register=false` turns registration off whatever the policy.
+    `study` (the default): only runs of the study's run set (`make reproduce`), baselines excepted, so
+    ad-hoc runs register only with `mlflow.register=always`; `auto`: every run but the majority
+    baseline; `always`: every run; `never`: none. `evaluation.register=false` turns registration off
+    whatever the policy.
     """
-    policy = str(cfg.mlflow.get("register", "auto"))
+    policy = str(cfg.mlflow.get("register", "study"))
     if policy not in REGISTER_POLICIES:
         allowed = ", ".join(REGISTER_POLICIES)
         raise ConfigError(f"mlflow.register={policy!r} is not allowed: use one of {allowed}")

@@ -8,19 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from sklearn.calibration import calibration_curve
 
 from src.reports.claims import Claim
 from src.reports.fonts import use_cjk_font
+from src.reports.metric_vocabulary import metric_labels
 
-METRIC_LABELS = {
-    "accuracy": "准确率 accuracy",
-    "macro_f1": "宏平均 F1 macro-F1",
-    "f1_positive": "正类 F1 positive-class F1",
-    "roc_auc": "ROC 曲线下面积 ROC-AUC",
-    "pr_auc": "PR 曲线下面积 PR-AUC",
-    "log_loss": "对数损失 log-loss",
-    "brier": "Brier 分数 Brier score",
-}
+METRIC_LABELS = metric_labels()  # conf/report/metrics.yaml
 # the study's grades of channel dependence, lowest first (0-20% ... 80-100%)
 TIER_ORDER = ["基本不接触", "偶尔接触", "普通依赖", "较依赖", "依赖"]
 DPI = 110
@@ -251,10 +245,8 @@ def reliability_curves(
             score = matrix.max(axis=1)
             hit = np.asarray(classes)[matrix.argmax(axis=1)] == truth
             what = "top-label confidence"
-        edges = np.linspace(0, 1, bins + 1)
-        index = np.clip(np.digitize(score, edges[1:-1]), 0, bins - 1)
-        table = pd.DataFrame({"bin": index, "score": score, "hit": hit.astype(float)}).groupby("bin").mean()
-        ax.plot(table["score"], table["hit"], marker="o", label=model)
+        observed, predicted = calibration_curve(hit, np.clip(score, 0.0, 1.0), n_bins=bins, pos_label=True)
+        ax.plot(predicted, observed, marker="o", label=model)
         drawn = True
     if not drawn:
         return None

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from src.identity import COMMIT_TAG, LEGACY_COMMIT_TAG
 from src.reports import store
 
 # machine-specific keys (absolute paths, store URIs) left out so the hash is the same on every checkout
@@ -48,10 +49,18 @@ def commit_text(git: dict[str, str]) -> str:
     return f"{git.get('git_commit', 'unknown')[:12]} (dirty: {git.get('git_dirty', 'unknown')})"
 
 
+def commit_column(runs: pd.DataFrame) -> pd.Series:
+    """Each run's commit: MLflow's `mlflow.source.git.commit`, else the legacy `git_commit` tag."""
+    missing = pd.Series(pd.NA, index=runs.index, dtype="object")
+    ours = runs.get(f"tags.{COMMIT_TAG}", missing)
+    legacy = runs.get(f"tags.{LEGACY_COMMIT_TAG}", missing)
+    return ours.where(ours.notna(), legacy).fillna("unknown").astype(str)
+
+
 def run_commits(runs: pd.DataFrame) -> str:
     """The distinct commits (with dirty flags) that the runs were made at."""
-    if runs.empty or "tags.git_commit" not in runs:
+    if runs.empty:
         return "–"
     dirty = runs.get("tags.git_dirty", pd.Series(["unknown"] * len(runs), index=runs.index))
-    pairs = sorted({(str(c)[:12], str(d)) for c, d in zip(runs["tags.git_commit"], dirty, strict=True)})
+    pairs = sorted({(c[:12], str(d)) for c, d in zip(commit_column(runs), dirty, strict=True)})
     return ", ".join(f"{c} (dirty: {d})" for c, d in pairs)

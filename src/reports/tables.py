@@ -7,23 +7,11 @@ import html
 import pandas as pd
 
 from src.reports.claims import NO_RUN, Claim, verdict
+from src.reports.metric_vocabulary import table_metrics
+from src.reports.provenance import commit_column
 from src.reports.runs import metric_with_interval
 
-TABLE_METRICS = (
-    "accuracy",
-    "macro_f1",
-    "f1_positive",
-    "roc_auc",
-    "pr_auc",
-    "log_loss",
-    "brier",
-    # content preference (top-k hit of the true favourite category)
-    "top1",
-    "top3",
-    "top1_explicit",
-    "top1_latent",
-    "spearman",
-)
+TABLE_METRICS = table_metrics()  # conf/report/metrics.yaml
 
 
 def _value(row: pd.Series, key: str) -> float | None:
@@ -155,6 +143,7 @@ def data_table(runs: pd.DataFrame, balance: pd.Series | None) -> pd.DataFrame:
         rows.append({"what": "rows in total", "value": f"{total:,}"})
     if balance is not None and balance.sum() > 0:
         shares = balance / balance.sum()
+        rows.append({"what": "classes (val+test)", "value": f"{len(balance)}"})  # the page counts what it lists
         for label, count in balance.items():
             rows.append(
                 {"what": f"class {label} (val+test)", "value": f"{int(count):,} ({shares[label]:.1%})"}
@@ -221,6 +210,7 @@ def overview_table(runs_by_task: dict[str, pd.DataFrame], claims: list[Claim]) -
             continue
         headline = headline_metric(runs)
         table = comparison_table(runs, claims)
+        commits = commit_column(runs.sort_values("tags.model"))
         for position, (_, row) in enumerate(runs.sort_values("tags.model").iterrows()):
             entry = {
                 "task": task,
@@ -236,7 +226,7 @@ def overview_table(runs_by_task: dict[str, pd.DataFrame], claims: list[Claim]) -
                 "ceiling": next(
                     (f"{c[9:-1]} {table[c].iloc[position]}" for c in table if c.startswith("ceiling (")), "–"
                 ),
-                "commit": str(row.get("tags.git_commit", ""))[:12] or "–",
+                "commit": "–" if commits.iloc[position] == "unknown" else commits.iloc[position][:12],
                 "run": row["run_id"][:8],
             }
             rows.append(entry)

@@ -14,7 +14,7 @@ from src.config import compose
 from src.identity import Pair
 from src.reports import figures, store, tables
 from src.reports.claims import VERDICT_RULE, Claim, load_claims
-from src.reports.provenance import commit_text, data_checksums, run_commits
+from src.reports.provenance import commit_column, commit_text, data_checksums, run_commits
 from src.reports.runs import (
     champion_run,
     dataset_title,
@@ -307,7 +307,7 @@ def show_lineage(report: TaskReport) -> None:
         {
             "model": runs["tags.model"],
             "run": runs["run_id"],
-            "commit": runs.get("tags.git_commit", pd.Series("–", index=runs.index)).astype(str).str[:12],
+            "commit": commit_column(runs).str[:12],
             "dirty": runs.get("tags.git_dirty", pd.Series("–", index=runs.index)),
             "seed": runs.get("tags.seed", pd.Series("–", index=runs.index)),
         }

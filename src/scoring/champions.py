@@ -107,7 +107,8 @@ def load_champions(cfg: DictConfig) -> dict[str, Champion]:
         except MlflowException:
             raise ConfigError(
                 f"no champion models:/{name}@{alias} in {cfg.mlflow.tracking_uri}; train one with "
-                f"`python -m src.run task={name.removeprefix(prefix)} model=lightgbm`, or set "
+                f"`python -m src.run task={name.removeprefix(prefix)} model=lightgbm "
+                "mlflow.register=always`, or set "
                 f"the alias with `python -m src.models.promote task={name.removeprefix(prefix)}`"
             ) from None
         model = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")

@@ -68,7 +68,11 @@ class ChannelModel(ClassifierMixin, BaseEstimator):
 
 
 def reliability_table(channel: str, proba: np.ndarray, used: np.ndarray, bins: int = 10) -> pd.DataFrame:
-    """Mean predicted probability vs observed use per probability bin (empty bins left out)."""
+    """Mean predicted probability vs observed use per probability bin (empty bins left out).
+
+    Not sklearn.calibration.calibration_curve: the logged table also needs each bin's user count, which
+    calibration_curve does not return (it bins the same way apart from a value exactly on an edge).
+    """
     edges = np.linspace(0.0, 1.0, bins + 1)
     index = np.clip(np.digitize(proba, edges[1:-1]), 0, bins - 1)
     frame = pd.DataFrame({"bin": index, "pred": proba, "used": used.astype(float)})

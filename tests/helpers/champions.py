@@ -48,6 +48,7 @@ def champion_cfg(root: Path, tables: Path, task: str, model: str, *extra: str) -
             f"paths.mlruns_dir={root / 'mlruns'}",
             f"paths.cache_dir={root / 'cache'}",
             "evaluation.n_bootstrap=50",
+            "mlflow.register=always",  # ad-hoc runs register only when asked
             *extra,
         ]
     )

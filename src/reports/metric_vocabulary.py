@@ -1,0 +1,23 @@
+"""The report tables' metrics and their figure labels: one list, read from conf/report/metrics.yaml."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from omegaconf import OmegaConf
+
+from src.paths import CONF_DIR
+
+METRICS_FILE = CONF_DIR / "report" / "metrics.yaml"
+
+
+@cache
+def metric_labels() -> dict[str, str]:
+    """metric -> the label figures give it, in the tables' column order (the name when no label is set)."""
+    found = OmegaConf.to_container(OmegaConf.load(METRICS_FILE), resolve=True)["table_metrics"]
+    return {str(metric): str(label or metric) for metric, label in found.items()}
+
+
+def table_metrics() -> tuple[str, ...]:
+    """The test metrics the report tables show, in column order."""
+    return tuple(metric_labels())
