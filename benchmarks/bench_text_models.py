@@ -48,7 +48,8 @@ def main() -> None:
     train = split.train[: args.max_train_rows] if args.max_train_rows else split.train
     X_train, y_train = data.X.iloc[train], data.y.iloc[train]
     X_val, y_val = data.X.iloc[split.val], data.y.iloc[split.val]
-    OmegaConf.update(cfg, "features.transformer.select_k", None, force_add=True)
+    # every capped column reaches the loop below, which applies each k itself
+    OmegaConf.update(cfg, f"model.variants.{cfg.features.kind}.features.select_k", None, force_add=True)
     make_pipeline, _ = pipeline_factory(cfg)
     template = make_pipeline()
     started = time.perf_counter()
