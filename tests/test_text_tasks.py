@@ -60,6 +60,11 @@ def test_model_variants_adjust_or_bypass_the_features() -> None:
     trees = pipeline_factory(compose(["task=spam", "model=lightgbm"]))[0]()
     words = trees.named_steps["features"].named_steps["union"].transformer_list[0][1].named_steps["tfidf"]
     assert words.max_features == 5000 and words.min_df == 3
+    assert "select" not in trees.named_steps["features"].named_steps  # chi2 selection is off by default
+    assert (
+        variant_features(OmegaConf.create({"select_k": None}), OmegaConf.create({"select_k": 800})).select_k
+        == 800
+    )
     with pytest.raises(IncompatibleModel, match="no 'text' variant"):
         pipeline_factory(compose(["task=spam", "model=logreg"]))
     base = OmegaConf.create({"min_df": 1, "max_features": None})

@@ -155,3 +155,18 @@ def test_make_text_features_word_and_char_union(tmp_path: Path) -> None:
     words_only = make_text_features(min_df=1, char_ngram_range=None, cache_dir=str(tmp_path))
     assert words_only.fit_transform(TEXTS).shape[1] < matrix.shape[1]
     assert features.transform(pd.Series(["完全无关的句子"])).shape == (1, matrix.shape[1])
+
+
+def test_select_k_keeps_the_columns_that_separate_the_training_labels(tmp_path: Path) -> None:
+    texts = ["免费领取流量红包", "免费领取话费大奖", "明天一起吃饭吧", "明天开会记得带电脑"] * 3
+    labels = ["spam", "spam", "ham", "ham"] * 3
+    features = make_text_features(min_df=1, char_ngram_range=None, select_k=2, cache_dir=str(tmp_path))
+    matrix = features.fit_transform(pd.DataFrame({"text": texts}), labels)
+    names = list(features.get_feature_names_out())
+    assert matrix.shape == (12, 2) and len(names) == 2
+    assert {"words__免费", "words__领取", "words__明天"} & set(names)
+    everything = make_text_features(min_df=1, char_ngram_range=None, cache_dir=str(tmp_path))
+    assert everything.fit_transform(pd.DataFrame({"text": texts})).shape[1] > 2
+    kept = features.named_steps["select"].get_support().copy()
+    features.transform(pd.DataFrame({"text": ["明天免费吃饭"]}))  # scoring rows never change the selection
+    assert (features.named_steps["select"].get_support() == kept).all()

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_selection import SelectKBest, chi2
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from src.data.checksums import sha256_file
@@ -611,6 +612,7 @@ def make_text_features(
     drop_signature: bool = False,
     negation_scope: int = 0,
     strip_punct: bool = False,
+    select_k: int | None = None,
     column: str = TEXT_COLUMN,
 ) -> Pipeline:
     """Raw texts -> sparse TF-IDF of jieba words (n-grams) plus character n-grams.
@@ -618,6 +620,8 @@ def make_text_features(
     `max_chars` cuts every text as the loaders do in training; `drop_signature` takes the
     `【signature】` out of the body; `strip_punct` removes punctuation, symbols and spaces;
     `negation_scope` > 0 adds `不_<word>` tokens for the words that follow a negator.
+    `select_k` keeps only the k columns with the highest chi-squared score against the labels
+    the pipeline is fitted with (train only inside the harness); None keeps every column.
     """
     words = Pipeline(
         [
@@ -666,4 +670,7 @@ def make_text_features(
     normalizer = TextNormalizer(
         column=column, max_chars=max_chars, drop_signature=drop_signature, strip_punct=strip_punct
     )
-    return Pipeline([("normalize", normalizer), ("union", FeatureUnion(branches))])
+    steps: list[tuple[str, Any]] = [("normalize", normalizer), ("union", FeatureUnion(branches))]
+    if select_k is not None:
+        steps.append(("select", SelectKBest(chi2, k=int(select_k))))
+    return Pipeline(steps)
