@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 
@@ -57,33 +58,7 @@ def comparison_bars(
     errors = np.vstack([np.clip(values - low, 0, None), np.clip(high - values, 0, None)])
     ax.bar(x, values, color="#4C72B0", alpha=0.85, yerr=errors, capsize=5, label="本研究 ours (95% 区间)")
     ax.set_xticks(x, runs["tags.model"].tolist())
-    study_label = "论文 study"
-    for position, model in enumerate(runs["tags.model"]):
-        for claim in claims:
-            if claim.task == task and claim.model == model and claim.metric == metric:
-                ax.hlines(
-                    claim.value,
-                    position - 0.45,
-                    position + 0.45,
-                    colors="#C44E52",
-                    linewidth=2.5,
-                    label=study_label,
-                )
-                ax.annotate(f"{claim.value:.0%}", (position + 0.45, claim.value), fontsize=8, color="#C44E52")
-                study_label = "_nolegend_"
-    baseline = runs.get(f"metrics.baseline_{metric}")
-    if study_label == "论文 study" and baseline is not None and baseline.notna().any():
-        for position, value in enumerate(baseline):
-            if pd.notna(value):
-                ax.hlines(
-                    value,
-                    position - 0.45,
-                    position + 0.45,
-                    colors="#C44E52",
-                    linewidth=2.5,
-                    label=study_label,
-                )
-                study_label = "_nolegend_"
+    draw_study_figures(ax, runs, metric, claims, task)
     top = runs.get(f"metrics.ceiling_{metric}")
     if top is not None and top.notna().any():
         ax.axhline(
@@ -104,6 +79,24 @@ def comparison_bars(
         ax.set_ylim(0, min(1.05, max(1.0, float(np.nanmax(high)) + 0.05)))
     ax.legend(loc="lower right", fontsize=8)
     return _save(fig, figures_dir, task, f"compare-{metric}")
+
+
+def draw_study_figures(ax: Axes, runs: pd.DataFrame, metric: str, claims: list[Claim], task: str) -> None:
+    """A red line over each model's bar at the study's figure; without a claim, the logged baseline."""
+    marks = [
+        (position, claim.value, True)
+        for position, model in enumerate(runs["tags.model"])
+        for claim in claims
+        if claim.task == task and claim.model == model and claim.metric == metric
+    ]
+    baseline = runs.get(f"metrics.baseline_{metric}")
+    if not marks and baseline is not None:
+        marks = [(position, value, False) for position, value in enumerate(baseline) if pd.notna(value)]
+    for index, (position, value, annotated) in enumerate(marks):
+        label = "论文 study" if index == 0 else "_nolegend_"
+        ax.hlines(value, position - 0.45, position + 0.45, colors="#C44E52", linewidth=2.5, label=label)
+        if annotated:
+            ax.annotate(f"{value:.0%}", (position + 0.45, value), fontsize=8, color="#C44E52")
 
 
 def tick_rotation(labels: list[str]) -> int:

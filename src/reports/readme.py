@@ -13,7 +13,7 @@ from src import tracking
 from src.io_atomic import atomic_output
 from src.paths import CONF_DIR
 from src.reports import behaviour_table, store
-from src.reports.runs import metric_with_interval, pair_for, pair_runs
+from src.reports.runs import metric_column, metric_with_interval, pair_for, pair_runs
 from src.reports.tables import markdown_table
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def metric_cells(run: pd.Series, metrics: list[str]) -> str:
     cells = [
         f"{metric} {metric_with_interval(frame, metric).iloc[0]}"
         for metric in metrics
-        if pd.notna(run.get(f"metrics.test_{metric}"))
+        if pd.notna(run.get(metric_column(run, metric)))
     ]
     return "; ".join(cells) or "–"
 

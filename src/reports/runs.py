@@ -153,14 +153,22 @@ def dataset_title(runs: pd.DataFrame, dataset: str) -> str:
     return dataset
 
 
+def metric_column(row: pd.Series, metric: str) -> str:
+    """The column of `metric` on test (`metrics.test_<metric>`), or of a run-level metric without the
+    prefix (`metrics.challenge_false_positive_rate`, measured on the spam challenge set)."""
+    tested = f"metrics.test_{metric}"
+    return tested if tested in row.index and pd.notna(row.get(tested)) else f"metrics.{metric}"
+
+
 def metric_with_interval(runs: pd.DataFrame, metric: str, digits: int = 3) -> pd.Series:
     """'0.852 [0.829, 0.874]' per run, or '–' where the run lacks the metric."""
 
     def cell(row: pd.Series) -> str:
-        value = row.get(f"metrics.test_{metric}")
+        key = metric_column(row, metric)
+        value = row.get(key)
         if value is None or pd.isna(value):
             return "–"
-        low, high = row.get(f"metrics.test_{metric}_lo"), row.get(f"metrics.test_{metric}_hi")
+        low, high = row.get(f"{key}_lo"), row.get(f"{key}_hi")
         if low is None or pd.isna(low):
             return f"{value:.{digits}f}"
         return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"

@@ -74,7 +74,7 @@ def present_metrics(runs: pd.DataFrame, metrics: tuple[str, ...] = TABLE_METRICS
 
 
 def series_table(runs: pd.DataFrame, metric: str, series: list[str]) -> pd.DataFrame:
-    """One row per model, one column per label series (e.g. channel): `test_<metric>_<series>` with intervals."""
+    """One row per model, one column per label series (channel): `test_<metric>_<series>` with intervals."""
     if runs.empty:
         return pd.DataFrame()
     runs = runs.sort_values("tags.model").reset_index(drop=True)
@@ -143,7 +143,9 @@ def data_table(runs: pd.DataFrame, balance: pd.Series | None) -> pd.DataFrame:
         rows.append({"what": "rows in total", "value": f"{total:,}"})
     if balance is not None and balance.sum() > 0:
         shares = balance / balance.sum()
-        rows.append({"what": "classes (val+test)", "value": f"{len(balance)}"})  # the page counts what it lists
+        rows.append(
+            {"what": "classes (val+test)", "value": f"{len(balance)}"}
+        )  # the page counts what it lists
         for label, count in balance.items():
             rows.append(
                 {"what": f"class {label} (val+test)", "value": f"{int(count):,} ({shares[label]:.1%})"}
