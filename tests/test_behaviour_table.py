@@ -80,6 +80,13 @@ def test_the_verdict_reads_the_point_and_the_interval() -> None:
     assert behaviour_table.verdict(run, "top1", 0.03) == "–"
 
 
-def test_the_readme_holds_the_behaviour_markers_and_the_note_until_a_reproduction() -> None:
+def test_the_readme_holds_the_behaviour_markers_with_the_note_or_a_generated_table() -> None:
+    """Before a reproduction the note; after one, the generator's header and a row per behaviour task."""
     block = readme.marked_block((PROJECT_ROOT / "README.md").read_text(encoding="utf-8"), "behaviour-table")
-    assert block is not None and block.group(2) == behaviour_table.NO_RUNS
+    assert block is not None, "the behaviour-table markers are gone"
+    content = block.group(2).strip()
+    if content != behaviour_table.NO_RUNS:
+        header, *rows = content.splitlines()
+        assert header == "| " + " | ".join(behaviour_table.COLUMNS) + " |"
+        tasks = {row.split("|")[1].strip() for row in rows[1:]}
+        assert tasks == set(readme.settings().behaviour.metrics)

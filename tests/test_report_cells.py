@@ -26,3 +26,8 @@ def test_a_run_level_metric_is_shown_with_its_interval_beside_a_test_metric() ->
 def test_the_test_split_figure_wins_over_a_run_level_metric_of_the_same_name() -> None:
     runs = pd.DataFrame([{"metrics.test_accuracy": 0.9, "metrics.accuracy": 0.1}])
     assert metric_with_interval(runs, "accuracy").iloc[0] == "0.900"
+
+
+def test_a_run_missing_a_test_metric_shows_a_dash_not_a_run_level_metric_of_the_same_name() -> None:
+    runs = pd.DataFrame([{"metrics.test_gap": 0.04}, {"metrics.test_gap": None, "metrics.gap": 0.49}])
+    assert metric_with_interval(runs, "gap").tolist() == ["0.040", "–"]

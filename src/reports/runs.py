@@ -154,10 +154,10 @@ def dataset_title(runs: pd.DataFrame, dataset: str) -> str:
 
 
 def metric_column(row: pd.Series, metric: str) -> str:
-    """The column of `metric` on test (`metrics.test_<metric>`), or of a run-level metric without the
-    prefix (`metrics.challenge_false_positive_rate`, measured on the spam challenge set)."""
+    """The column of `metric` on test (`metrics.test_<metric>`); only where no run has that column, the
+    run-level metric without the prefix (`metrics.challenge_false_positive_rate`, the spam challenge set)."""
     tested = f"metrics.test_{metric}"
-    return tested if tested in row.index and pd.notna(row.get(tested)) else f"metrics.{metric}"
+    return tested if tested in row.index else f"metrics.{metric}"
 
 
 def metric_with_interval(runs: pd.DataFrame, metric: str, digits: int = 3) -> pd.Series:
