@@ -37,13 +37,14 @@ class Finding:
     excerpt: str
 
 
-def machine_roots(store: Path) -> list[str]:
+def machine_roots(store: Path, configured: Iterable[str] = ()) -> list[str]:
     """The absolute locations that identify this machine, longest first (so the most precise one is named).
 
-    The folder holding the store counts too: a store made in another checkout names that checkout.
+    The folder holding the store counts too (a store made in another checkout names that checkout), and
+    so do the `configured` folders: those `tracking.portable` replaces when a run logs them.
     """
     roots = {str(PROJECT_ROOT.resolve()), str(Path.home()), sys.prefix, tempfile.gettempdir()}
-    roots |= {str(Path.cwd()), str(store.resolve().parent)}
+    roots |= {str(Path.cwd()), str(store.resolve().parent), *configured}
     return sorted((root for root in roots if root not in ("", "/")), key=len, reverse=True)
 
 
@@ -120,7 +121,8 @@ def find_in_registry(pattern: re.Pattern[str]) -> list[Finding]:
 def audit(cfg: DictConfig) -> list[Finding]:
     """Every machine path in the store that `cfg` names; logs what was scanned."""
     tracking.configure_store(cfg)
-    pattern = path_pattern(machine_roots(Path(cfg.paths.mlruns_dir)))
+    configured = [location for location, _ in tracking.machine_locations(cfg)]
+    pattern = path_pattern(machine_roots(Path(cfg.paths.mlruns_dir), configured))
     runs, findings = find_in_runs(pattern)
     findings += find_in_registry(pattern)
     files, file_findings = find_in_files(Path(cfg.mlflow.artifact_root), pattern)
