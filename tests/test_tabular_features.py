@@ -61,3 +61,27 @@ def test_missing_column_at_predict_time_is_named():
     pre = _pre().fit(_frame())
     with pytest.raises(DataValidationError, match="column 'plan'"):
         pre.transform(_frame().drop(columns=["plan"]))
+
+
+@pytest.mark.parametrize("scale", [True, False])
+def test_direct_encoding_equals_the_column_transformer_bit_for_bit(scale):
+    """The numpy path that serves requests gives exactly the matrix of scikit-learn's own transformers."""
+    rng = np.random.default_rng(0)
+    n = 300
+    train = pd.DataFrame(
+        {
+            "charges": np.where(rng.random(n) < 0.1, " ", rng.normal(50, 20, n).round(2).astype(str)),
+            "months": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 72, n).astype(float)),
+            "plan": rng.choice(["basic", "plus", "pro", None], n),
+            "y": rng.choice(["no", "yes"], n),
+        }
+    ).assign(id=[f"u{i}" for i in range(n)])
+    pre = TabularPreprocessor(COLUMNS, blank_means={"charges": 0.0}, drop=["id", "y"], scale_numeric=scale)
+    pre.fit(train)
+    rows = train.assign(plan=rng.choice(["basic", "pro", "unheard-of", None], n))  # unknown levels too
+    assert pre.encodes_directly()
+    direct = pre.transform(rows)
+    reference = pre.transformer_.transform(pre._coerce(rows))
+    np.testing.assert_array_equal(direct, reference)
+    assert pre.count_unknown_categories(rows) == int((rows["plan"] == "unheard-of").sum())
+    np.testing.assert_array_equal(pre.transform(rows.head(1)), reference[:1])  # one served row

@@ -60,14 +60,13 @@ class InputContract:
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
             raise InputContractError(f"input lacks declared column(s) {missing}")
-        out = {}
-        for column, kind in self.columns.items():
-            values = frame[column].reset_index(drop=True)
-            if kind == "categorical":
-                out[column] = categorical_values(values)
-            else:
-                out[column] = numeric_values(values, column, kind)
-        return pd.DataFrame(out, columns=list(self.columns))
+        out = {
+            column: categorical_values(frame[column])
+            if kind == "categorical"
+            else numeric_values(frame[column], column, kind)
+            for column, kind in self.columns.items()
+        }
+        return pd.DataFrame(out, columns=list(self.columns))  # a fresh 0..n-1 index
 
 
 def label_text(raw: Any) -> str:
@@ -80,12 +79,10 @@ def label_text(raw: Any) -> str:
 
 def categorical_values(values: pd.Series) -> pd.Series:
     """Text as training saw it: numbers read by pandas (415, 415.0, True) become '415', 'True'."""
-    return pd.Series(
-        [None if _missing(v) else label_text(v) for v in values], index=values.index, dtype="object"
-    )
+    return pd.Series([None if _missing(v) else label_text(v) for v in values], dtype="object")
 
 
-def numeric_values(values: pd.Series, column: str, kind: str) -> pd.Series:
+def numeric_values(values: pd.Series, column: str, kind: str) -> np.ndarray:
     """float64 of a numeric or integer column; blanks and missing become NaN (the pipeline imputes them).
 
     A blank-able column (`blank_means`) gets its declared value from the pipeline; any other blank or
@@ -94,18 +91,19 @@ def numeric_values(values: pd.Series, column: str, kind: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         raise InputContractError(f"column '{column}' is declared {kind} but holds true/false values")
     if pd.api.types.is_numeric_dtype(values):
-        numbers = values.astype("float64")
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         text = values.astype("object").map(lambda v: None if _missing(v) else str(v).strip())
         blank = text.isna() | text.eq("")
-        numbers = pd.to_numeric(text.mask(blank, None), errors="coerce").astype("float64")
-        bad = numbers.isna() & ~blank
+        parsed = pd.to_numeric(text.mask(blank, None), errors="coerce").astype("float64")
+        bad = parsed.isna() & ~blank
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputContractError(
                 f"column '{column}', row {row + 1}: expected a number, got {values.iloc[row]!r}"
             )
-    filled = numbers.fillna(0.0).to_numpy()
+        numbers = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+    filled = np.nan_to_num(numbers, nan=0.0, posinf=np.inf, neginf=-np.inf)
     infinite = np.isinf(filled)
     if infinite.any():
         row = int(np.flatnonzero(infinite)[0])
@@ -114,7 +112,7 @@ def numeric_values(values: pd.Series, column: str, kind: str) -> pd.Series:
     if kind == "integer" and fractional.any():
         row = int(np.flatnonzero(fractional)[0])
         raise InputContractError(
-            f"column '{column}', row {row + 1}: expected an integer, got {float(numbers.iloc[row])}"
+            f"column '{column}', row {row + 1}: expected an integer, got {float(numbers[row])}"
         )
     return numbers
 
