@@ -26,6 +26,7 @@ import duckdb  # noqa: E402
 
 from src.data.warehouse import EVENT_SCHEMAS  # noqa: E402
 from src.features.behaviour import INPUT_TABLES, build_behaviour_features, default_spec  # noqa: E402
+from src.reports.bench_page import record  # noqa: E402
 
 # Event tables as counted in the simulator's manifest (subscribers and bills are not events).
 EVENT_TABLES = ("calls", "sms", "data_sessions", "web_visits", "sp_orders", "channel_contacts")
@@ -128,6 +129,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is reported")
     parser.add_argument("--verbose", action="store_true", help="log the time of each aggregation step")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     r = run(args.tables, max(1, args.repeat))
     print(json.dumps(r))
@@ -153,6 +155,15 @@ def main() -> None:
         f"\nCPU s (every thread): floor {r['floor_cpu_s']}, build {r['build_cpu_s']}, "
         f"ratio {r['build_over_floor_cpu']}x; load average (1 min) {r['load_average_1min']}"
     )
+    figures = [
+        ("users", r["users"]), ("events", r["events"]), ("feature columns", r["feature_columns"]),
+        ("floor: wall s", r["floor_s"]), ("floor: CPU s", r["floor_cpu_s"]),
+        ("feature build: wall s", r["build_s"]), ("feature build: CPU s", r["build_cpu_s"]),
+        ("build / floor, wall (goal <= 3)", r["build_over_floor"]),
+        ("build / floor, CPU", r["build_over_floor_cpu"]),
+        ("feature build: peak RSS MiB", r["peak_rss_build_mib"]),
+    ]  # fmt: skip
+    record("behaviour", figures, load_before)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Example: python benchmarks/bench_bootstrap.py                 (2,000 binary rows
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,11 +24,13 @@ def main() -> None:
     from sklearn.metrics import accuracy_score, roc_auc_score
 
     from src.models.bootstrap import bootstrap_intervals
+    from src.reports.bench_page import record
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--resamples", type=int, default=1000)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, size=args.rows)
     p = np.clip(y * 0.3 + rng.random(args.rows) * 0.7, 0.0, 1.0)
@@ -55,6 +58,12 @@ def main() -> None:
     print(f"src.models.bootstrap.bootstrap_intervals ({len(ours)} metrics): {ours_s:.2f} s")
     print(f"scipy.stats.bootstrap + sklearn (accuracy, roc_auc): {scipy_s:.2f} s")
     print(f"roc_auc interval: ours {ours['roc_auc']}, scipy ({theirs.low[1]}, {theirs.high[1]})")
+    figures = [
+        ("rows", args.rows), ("resamples", args.resamples),
+        (f"src.models.bootstrap ({len(ours)} metrics): s", round(ours_s, 2)),
+        ("scipy.stats.bootstrap + sklearn (2 metrics): s", round(scipy_s, 2)),
+    ]  # fmt: skip
+    record("bootstrap", figures, load_before)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_simulate import measure_child  # noqa: E402
 from src.data.layout import table_exists, table_path  # noqa: E402
+from src.reports.bench_page import record  # noqa: E402
 
 
 def missing_champions(mlruns: Path, labeller: str) -> list[str]:
@@ -94,6 +96,7 @@ def main() -> None:
     parser.add_argument("--engine", default="local", choices=["local", "spark"])
     parser.add_argument("--masters", nargs="+", default=["local[1]", "local[2]"], help="Spark masters to run")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     if not table_exists(table_path(args.tables, "subscribers")):  # a file, or a partitioned folder
         raise SystemExit(f"no tables in {args.tables}: run `python -m src.data.simulate` first")
     missing = missing_champions(args.mlruns.resolve(), args.labeller)
@@ -128,6 +131,19 @@ def main() -> None:
     if speed.get("spark local[1]") and speed.get("spark local[2]"):
         factor = speed["spark local[2]"] / speed["spark local[1]"]
         print(f"scaling 1 -> 2 cores: x{factor:.2f} (users/s excluding startup)")
+    figures = [("chunk users", args.chunk_users)]
+    for result in results:
+        engine = result["engine"]
+        figures += [
+            (f"{engine}: users", result["users"]), (f"{engine}: wall s", result["wall_s"]),
+            (f"{engine}: users/s", result["users_per_s"]),
+            (f"{engine}: users/s excluding startup", result["users_per_s_excl_startup"]),
+            (f"{engine}: peak RSS MiB, main process", result["peak_rss_main_mib"]),
+            (f"{engine}: peak RSS MiB, process tree", result["peak_rss_tree_mib"]),
+        ]  # fmt: skip
+    if speed.get("spark local[1]") and speed.get("spark local[2]"):
+        figures.append(("Spark scaling 1 -> 2 cores (users/s excluding startup)", round(factor, 2)))
+    record("profile_spark" if args.engine == "spark" else "profile", figures, load_before)
 
 
 if __name__ == "__main__":

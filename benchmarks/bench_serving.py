@@ -12,6 +12,7 @@ trip and of the in-process predict.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--model", default="lightgbm")
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     import mlflow
     import pandas as pd
@@ -49,6 +51,7 @@ def main() -> None:
     from src.experiment import run
     from src.models.registry import champion_uri
     from src.models.serving import post_frame, serving
+    from src.reports.bench_page import record
     from src.tracking import configure_store
 
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as folder:
@@ -86,6 +89,12 @@ def main() -> None:
         figures = percentiles(samples)
         print(f"  {label}: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()))
     print(f"  goal p50 <= 25 ms: {'met' if percentiles(served)['p50_ms'] <= 25 else 'NOT met'}")
+    figures = [("model", f"churn/{args.model}"), ("requests (after 10 warm-up)", args.requests)]
+    for label, samples in (("HTTP round trip", served), ("in-process predict", local)):
+        figures += [
+            (f"{label}: {k.replace('_ms', ' ms')}", round(v, 1)) for k, v in percentiles(samples).items()
+        ]
+    record("serving", figures, load_before)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from src.reports.bench_page import record  # noqa: E402
 
 
 def _children(pid: int) -> list[int]:
@@ -116,6 +119,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the generated tables")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     tmp = None if args.out else tempfile.TemporaryDirectory(prefix="bench_simulate_")
     out = args.out or Path(tmp.name)
     try:
@@ -129,6 +133,13 @@ def main() -> None:
         f"{result['wall_s']} | {result['users_per_s']:,} | {result['events_per_s']:,} | "
         f"{result['peak_rss_tree_mib']:,} |"
     )
+    figures = [
+        ("users", result["n_users"]), ("days", result["days"]), ("workers", result["workers"]),
+        ("events", result["events"]), ("wall s (goal <= 30 at 100,000 users)", result["wall_s"]),
+        ("users/s", result["users_per_s"]), ("events/s", result["events_per_s"]),
+        ("peak RSS MiB, process tree", result["peak_rss_tree_mib"]),
+    ]  # fmt: skip
+    record("simulate", figures, load_before)
 
 
 if __name__ == "__main__":

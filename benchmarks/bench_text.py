@@ -7,6 +7,7 @@ Example: python benchmarks/bench_text.py            (spam SVM, a fresh cache and
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -58,6 +59,9 @@ def main() -> None:
     )
     parser.add_argument("--model", default="svm", help="model of the spam experiment (default svm)")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
+    from src.reports.bench_page import record
+
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         tokens = jieba_throughput(root / "tok")
@@ -74,6 +78,14 @@ def main() -> None:
     print(f"| spam/{args.model} experiment, warm cache | {second:.1f} s ({first / second:.2f}x faster) |")
     print(f"| peak RSS, experiment process | {children:,.0f} MiB |")
     print(f"| peak RSS, tokenizer benchmark | {own:,.0f} MiB |")
+    figures = [
+        ("SMS tokenised", int(tokens["texts"])), ("jieba, uncached: s", round(tokens["uncached_s"], 1)),
+        ("token cache: s", round(tokens["cached_s"], 2)),
+        (f"spam/{args.model} experiment, empty cache: s", round(first, 1)),
+        (f"spam/{args.model} experiment, warm cache: s", round(second, 1)),
+        ("peak RSS MiB, experiment process", round(children)),
+    ]  # fmt: skip
+    record("text", figures, load_before)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ def main() -> None:
     from src.data.splits import make_split
     from src.experiment import learning_split, load_task, pipeline_factory
     from src.models.evaluate import score_pipeline
+    from src.reports.bench_page import record
 
     cfg = compose([f"task={args.task}", f"model={args.model}"])
     data = load_task(cfg)
@@ -57,7 +58,9 @@ def main() -> None:
     F_train, F_val = features.transform(X_train), features.transform(X_val)
     took = time.perf_counter() - started
     print(f"features: {F_train.shape[0]} train rows x {F_train.shape[1]} columns in {took:.1f} s")
-    print(f"load average before: {os.getloadavg()[0]:.1f}")
+    load_before = os.getloadavg()[0]
+    print(f"load average before: {load_before:.1f}")
+    figures = [("train rows", F_train.shape[0]), ("feature columns", F_train.shape[1])]
     metric = str(cfg.task.selection_metric)
     for k in args.k:
         wall, cpu = time.perf_counter(), time.process_time()
@@ -71,7 +74,12 @@ def main() -> None:
         score = score_pipeline(model, A_val, y_val, data.positive_label)[metric]
         label = k or "all"
         print(f"k={label}: fit wall {wall:.1f} s, CPU {cpu:.1f} s, validation {metric} {score:.4f}")
+        figures += [
+            (f"k={label}: fit wall s", round(wall, 1)), (f"k={label}: fit CPU s", round(cpu, 1)),
+            (f"k={label}: validation {metric}", round(float(score), 4)),
+        ]  # fmt: skip
     print(f"load average after: {os.getloadavg()[0]:.1f}")
+    record(f"text_models_{args.task}_{args.model}", figures, load_before)
 
 
 if __name__ == "__main__":
