@@ -51,7 +51,7 @@ def _sweep_metrics(root: Path, *launcher: str) -> pd.DataFrame:
     done = run_cli(
         "src.run", "-m", "task=churn", "model=majority,logreg,lightgbm",
         f"paths.mlruns_dir={root / 'mlruns'}", f"paths.cache_dir={root / 'cache'}",
-        "evaluation.n_bootstrap=50", "mlflow.log_model=false", "seed=3", *launcher,
+        "evaluation.n_bootstrap=50", "mlflow.log_model=false", "seed=3", *launcher, timeout=1200,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     mlflow.set_tracking_uri(f"sqlite:///{root / 'mlruns' / 'mlflow.db'}")
