@@ -140,6 +140,12 @@ def render_summary(cfg: DictConfig, overrides: list[str]) -> bool:
     return ok
 
 
+def report_jobs(cfg: DictConfig) -> int:
+    """`report_jobs`: how many task pages render at once (1 when unset)."""
+    jobs = cfg.get("report_jobs")
+    return 1 if jobs is None else int(jobs)
+
+
 def timed_render_task(cfg: DictConfig, pair: Pair, overrides: list[str]) -> bool:
     """`render_task`, logging how long it took."""
     t0 = time.perf_counter()
@@ -150,7 +156,7 @@ def timed_render_task(cfg: DictConfig, pair: Pair, overrides: list[str]) -> bool
 
 def render_tasks(cfg: DictConfig, pairs: list[Pair], overrides: list[str]) -> list[tuple[Pair, bool]]:
     """Render every pair's report, `report_jobs` at once (each page has its own notebook kernel and files)."""
-    jobs = min(int(cfg.get("report_jobs") or 1), len(pairs))
+    jobs = min(report_jobs(cfg), len(pairs))
     if jobs <= 1:
         bar = tqdm(pairs, desc="task reports", unit="report", disable=None)
         return [(pair, timed_render_task(cfg, pair, overrides)) for pair in bar]
@@ -185,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("papermill").setLevel(logging.WARNING)
     overrides = list(sys.argv[1:] if argv is None else argv)
     cfg = compose(overrides)
-    if int(cfg.get("report_jobs") or 1) < 1:
+    if report_jobs(cfg) < 1:
         print(f"error: report_jobs must be at least 1, got {cfg.report_jobs}", file=sys.stderr)
         return 1
     failed = render_all(cfg, overrides)
