@@ -35,10 +35,13 @@ setup: $(STAMP) ## create .venv and install the pinned packages (uv if available
 TIMINGS := outputs/timings/stages.tsv
 stage = @mkdir -p $(dir $(TIMINGS)); start=$$(date +%s.%N); $(2) && printf '%s\t%s\t%s\n' '$(1)' "$$start" "$$(date +%s.%N)" >> $(TIMINGS)
 
+# Sweep jobs at once in `make reproduce` (src/study.py): each runs its estimators on one thread.
+SWEEP_JOBS ?= 2
+
 reproduce: setup ## run the whole study reproduction on the embedded data, write reports/ and reports/timings.md
 	@rm -f $(TIMINGS)
 	$(call stage,simulation,test -f data/simulated/default/manifest.json || $(PY) -m src.data.simulate)
-	$(call stage,sweep (every task x model),$(PY) -m src.run -m +experiment=paper)
+	$(call stage,sweep (every task x model),$(PY) -m src.study --jobs $(SWEEP_JOBS))
 	$(call stage,reports,$(PY) -m src.report)
 	$(call stage,audit (no machine path in the store),$(PY) -m src.audit)
 	$(PY) -m src.reports.timings

@@ -9,8 +9,10 @@ reports/summary.html, reports/summary.md and reports/results.md. Figures go to r
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -138,6 +140,33 @@ def render_summary(cfg: DictConfig, overrides: list[str]) -> bool:
     return ok
 
 
+def report_jobs(cfg: DictConfig) -> int:
+    """`report_jobs`: how many task pages render at once (1 when unset)."""
+    jobs = cfg.get("report_jobs")
+    return 1 if jobs is None else int(jobs)
+
+
+def timed_render_task(cfg: DictConfig, pair: Pair, overrides: list[str]) -> bool:
+    """`render_task`, logging how long it took."""
+    t0 = time.perf_counter()
+    ok = render_task(cfg, pair, overrides)
+    log.info("%s report: %.1f s", pair.suffix, time.perf_counter() - t0)
+    return ok
+
+
+def render_tasks(cfg: DictConfig, pairs: list[Pair], overrides: list[str]) -> list[tuple[Pair, bool]]:
+    """Render every pair's report, `report_jobs` at once (each page has its own notebook kernel and files)."""
+    jobs = min(report_jobs(cfg), len(pairs))
+    if jobs <= 1:
+        bar = tqdm(pairs, desc="task reports", unit="report", disable=None)
+        return [(pair, timed_render_task(cfg, pair, overrides)) for pair in bar]
+    # spawned workers: a fresh interpreter each, nothing inherited from this process's MLflow clients
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(timed_render_task, cfg, pair, overrides) for pair in pairs]
+        return [(pair, future.result()) for pair, future in zip(pairs, futures, strict=True)]
+
+
 def render_all(cfg: DictConfig, overrides: list[str] | None = None) -> list[str]:
     """Every task report and the summary; returns the names of the reports whose notebook failed."""
     overrides = list(overrides or [])
@@ -147,12 +176,7 @@ def render_all(cfg: DictConfig, overrides: list[str] | None = None) -> list[str]
         log.warning(
             "no finished runs in %s: the summary will say so (run `make reproduce`)", cfg.mlflow.tracking_uri
         )
-    failed = []
-    for pair in tqdm(pairs, desc="task reports", unit="report", disable=None):
-        t0 = time.perf_counter()
-        if not render_task(cfg, pair, overrides):
-            failed.append(pair.suffix)
-        log.info("%s report: %.1f s", pair.suffix, time.perf_counter() - t0)
+    failed = [pair.suffix for pair, ok in render_tasks(cfg, pairs, overrides) if not ok]
     t0 = time.perf_counter()
     if not render_summary(cfg, overrides):
         failed.append("summary")
@@ -167,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("papermill").setLevel(logging.WARNING)
     overrides = list(sys.argv[1:] if argv is None else argv)
     cfg = compose(overrides)
+    if report_jobs(cfg) < 1:
+        print(f"error: report_jobs must be at least 1, got {cfg.report_jobs}", file=sys.stderr)
+        return 1
     failed = render_all(cfg, overrides)
     log.info("wrote %s", cfg.paths.reports_dir)
     if failed:

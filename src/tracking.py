@@ -317,7 +317,8 @@ def log_lineage(
     """Log config, overrides, git state, data checksums, package versions and seed to the active run."""
     import mlflow
 
-    params = {k: portable(_short(v), cfg) for k, v in flatten(run_params(cfg)).items()}
+    locations = machine_locations(cfg)  # once: each lookup resolves every `paths.*` interpolation
+    params = {k: without_locations(_short(v), locations) for k, v in flatten(run_params(cfg)).items()}
     items = list(params.items())
     for start in range(0, len(items), 100):
         mlflow.log_params(dict(items[start : start + 100]))
@@ -339,8 +340,13 @@ def log_lineage(
 def portable(text: str, cfg: DictConfig | None = None) -> str:
     """`text` with no machine path: the checkout shown as `<project root>`, a configured folder outside it
     (`paths.cache_dir=/data/cache`, say) as `<paths.cache_dir>`."""
+    return without_locations(text, machine_locations(cfg))
+
+
+def without_locations(text: str, locations: list[tuple[str, str]]) -> str:
+    """`text` with each (absolute folder, placeholder) of `machine_locations` replaced, longest first."""
     text = str(text)
-    for location, placeholder in machine_locations(cfg):
+    for location, placeholder in locations:
         text = text.replace(location, placeholder)
     return text
 

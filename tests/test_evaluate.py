@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from src.models.bootstrap import _RankedScores, bootstrap_intervals, weighted_metrics
-from src.models.evaluate import compute_metrics, make_split, select_on_validation
+from src.models.evaluate import compute_metrics, make_split, predict_with_proba, select_on_validation
 
 
 def test_split_is_stratified_disjoint_and_seeded():
@@ -128,3 +128,22 @@ def test_mean_interval_brackets_the_mean_and_is_seeded() -> None:
     assert low < 0.3 < high and high - low < 0.25
     assert mean_interval(values, 500, 0.95, seed=3) == (low, high)
     assert mean_interval(np.full(20, 0.5), 100, 0.95, seed=0) == (0.5, 0.5)
+
+
+def test_labels_and_probabilities_come_from_one_pass_of_the_features() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    calls: list[int] = []
+
+    def count(X):
+        calls.append(len(X))
+        return np.asarray(X, dtype=float)
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.array(["a", "b"] * 30)
+    pipeline = Pipeline([("features", FunctionTransformer(count)), ("model", LogisticRegression())]).fit(X, y)
+    expected_labels, expected_proba = pipeline.predict(X), pipeline.predict_proba(X)
+    calls.clear()
+    labels, proba = predict_with_proba(pipeline, X)
+    assert calls == [60]
+    assert np.array_equal(labels, expected_labels) and np.array_equal(proba, expected_proba)

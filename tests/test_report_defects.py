@@ -177,3 +177,35 @@ def test_claims_carry_context_and_the_majority_class_accuracy() -> None:
     table = tables.claims_table([claim], {"spam": runs})
     assert table["majority class alone"].iloc[0] == "0.899"
     assert "not published" in tables.CLAIMS_CONTEXT and "majority class alone" in tables.CLAIMS_CONTEXT
+
+
+def test_report_jobs_below_one_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from src import report
+
+    assert report.main([f"paths.reports_dir={tmp_path}", "report_jobs=0"]) == 1
+    assert capsys.readouterr().err.strip() == "error: report_jobs must be at least 1, got 0"
+    assert not any(tmp_path.iterdir())  # nothing rendered
+
+
+def test_reports_render_in_parallel_workers_in_the_order_of_their_pairs(monkeypatch) -> None:
+    from concurrent import futures
+
+    from src import report
+    from src.config import compose
+    from src.reports.runs import pair_for
+
+    pools: list[int] = []
+
+    class RecordingPool(futures.ThreadPoolExecutor):
+        def __init__(self, max_workers: int, mp_context: object) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers=max_workers)
+
+    monkeypatch.setattr(report, "ProcessPoolExecutor", RecordingPool)
+    monkeypatch.setattr(report, "render_task", lambda cfg, pair, overrides: pair.task != "spam")
+    pairs = [pair_for(task) for task in ("churn", "spam", "topic")]
+    rendered = report.render_tasks(compose(["report_jobs=2"]), pairs, [])
+    assert pools == [2]
+    assert [(pair.task, ok) for pair, ok in rendered] == [("churn", True), ("spam", False), ("topic", True)]
+    sequential = report.render_tasks(compose(["report_jobs=1"]), pairs, [])
+    assert pools == [2] and sequential == rendered

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import unicodedata
 
+import emoji
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from src.features.text import TextNormalizer, has_content, normalize_text
+from src.features.text import TextNormalizer, demojize_zh, has_content, normalize_text
 
 FULL_WIDTH = {chr(c) for c in range(0xFF01, 0xFF5F)} | {"\u3000"}
 
@@ -108,3 +109,27 @@ def test_transformer_accepts_frame_series_list_and_logs_missing(caplog: pytest.L
         normalizer.transform(pd.DataFrame({"a": [1], "b": [2]}))
     with pytest.raises(TypeError, match="single string"):
         normalizer.transform("一条短信")
+
+
+EMOJI_SAMPLE = sorted(emoji.EMOJI_DATA)[::50]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet="天气好不错1234#*abc ，。！", max_size=5),
+            st.sampled_from(EMOJI_SAMPLE),
+            st.sampled_from(["\ufe0f", "\ufe0e", "\u200d", "\u20e3", "©", "™"]),
+        ),
+        max_size=8,
+    )
+)
+def test_the_emoji_shortcut_changes_nothing(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert demojize_zh(text) == emoji.demojize(text, language="zh", delimiters=(" ", " "))
+
+
+def test_normalisation_is_remembered_and_unchanged() -> None:
+    text = "好评😀👍 拨打13812345678"
+    assert normalize_text(text) == normalize_text(text) == "好评 嘿嘿 拇指向上 拨打 PHONE"

@@ -74,6 +74,23 @@ def test_model_variants_adjust_or_bypass_the_features() -> None:
         variant_features(base, 5)
 
 
+def test_the_majority_baseline_scores_raw_texts_without_tokenising_them(monkeypatch) -> None:
+    from src.features.text import JiebaTokenizer, TextNormalizer
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the majority baseline must not read its texts")
+
+    monkeypatch.setattr(JiebaTokenizer, "transform", refuse)
+    monkeypatch.setattr(TextNormalizer, "transform", refuse)
+    pipeline = pipeline_factory(compose(["task=spam", "model=majority"]))[0]()
+    assert pipeline.named_steps["features"] == "passthrough"
+    X = pd.DataFrame({"text": ["恭喜您中奖了", "明天开会", "晚上吃什么", None]})
+    y = pd.Series(["spam", "ham", "ham", "ham"])
+    pipeline.fit(X, y)
+    assert list(pipeline.predict(X)) == ["ham"] * 4
+    assert np.allclose(pipeline.predict_proba(X)[0], [0.75, 0.25])
+
+
 def test_calibrated_linear_svc_decides_like_the_svm_and_gives_probabilities() -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, 6))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import ibis
 import pandas as pd
+from filelock import FileLock
 
 from src.data.errors import DataValidationError
 from src.data.layout import table_exists, table_path, table_sha256
@@ -53,9 +54,14 @@ def cached_behaviour_features(
     if path.is_file():
         log.info("behaviour features from cache %s", path)
         return pd.read_parquet(path), path, True
-    frame = build_behaviour_features(tables_dir, spec, title_labeller, con=con)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path) as partial:  # readers see no file or the whole file
-        frame.to_parquet(partial, index=False)
+    # parallel sweep jobs that miss the same key: one builds, the others wait and read its file
+    with FileLock(path.with_suffix(".lock")):
+        if path.is_file():
+            log.info("behaviour features from cache %s (built by another job)", path)
+            return pd.read_parquet(path), path, True
+        frame = build_behaviour_features(tables_dir, spec, title_labeller, con=con)
+        with atomic_output(path) as partial:  # readers see no file or the whole file
+            frame.to_parquet(partial, index=False)
     log.info("behaviour features cached at %s", path)
     return frame, path, False

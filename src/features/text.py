@@ -58,6 +58,9 @@ _TOKEN_CACHE_VERSION = 2
 TOKEN_CACHE_ENV = "TELECOM_PROFILING_TOKEN_CACHE"  # "1" turns the disk cache on in a loaded model
 TOKEN_CACHE_MAX_FILES = 32  # the per-user token cache keeps the newest files only
 _MEMO_MAX_TEXTS = 1_000_000  # the in-process memo is cleared beyond this many texts
+# normalised texts remembered per process: every model of a sweep job (and the jobs a process runs
+# one after another) normalises the same corpus several times (selection, refit, test, extras)
+NORMALIZE_MEMO_TEXTS = 1 << 18
 _SIGNATURE = re.compile(r"^\s*[【〖]([^【】〖〗]{1,24})[】〗]|[【〖]([^【】〖〗]{1,24})[】〗]\s*$")
 
 _ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
@@ -113,9 +116,27 @@ def _lower_keep_placeholders(text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=1)
+def _emoji_chars() -> frozenset[str]:
+    """Every non-ASCII character of any emoji, plus the variation selectors `demojize` drops."""
+    chars = {c for key in emoji.EMOJI_DATA for c in key if ord(c) > 0x7F}
+    return frozenset(chars | {"\ufe0e", "\ufe0f"})
+
+
+def demojize_zh(text: str) -> str:
+    """`emoji.demojize` to Chinese names; a text without any emoji character is returned as it is.
+
+    Every emoji holds a non-ASCII character, so a text with none of them has nothing to replace (and
+    `demojize`, which walks the text character by character in Python, would return it unchanged).
+    """
+    if _emoji_chars().isdisjoint(text):
+        return text
+    return emoji.demojize(text, language="zh", delimiters=(" ", " "))
+
+
 def _normalize_once(text: str) -> str:
     text = _ESCAPE.sub(_decode_escape, text)
-    text = emoji.demojize(text, language="zh", delimiters=(" ", " "))
+    text = demojize_zh(text)
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_char_table())
     text = _lower_keep_placeholders(text)
@@ -129,7 +150,12 @@ def normalize_text(text: Any) -> str:
     """Normalise one raw text (see the module docstring); None/NaN give ''."""
     if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
         return ""
-    text = str(text)
+    return _normalize_str(str(text))
+
+
+@lru_cache(maxsize=NORMALIZE_MEMO_TEXTS)
+def _normalize_str(text: str) -> str:
+    """`normalize_text` of a string, memoised (a pure function of the text)."""
     # a few passes reach the fixed point (NFKC or lower-casing can reveal a new pattern)
     for _ in range(4):
         out = _normalize_once(text)

@@ -203,9 +203,16 @@ def score_at_f1_threshold(
 
 
 def predict_with_proba(pipeline: Pipeline, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-    """Predicted labels and, where the model has them, class probabilities (columns = classes_)."""
-    labels = np.asarray(pipeline.predict(X))
-    proba = pipeline.predict_proba(X) if hasattr(pipeline, "predict_proba") else None
+    """Predicted labels and, where the model has them, class probabilities (columns = classes_).
+
+    A pipeline's features are computed once for both (its own `predict` and `predict_proba` would
+    each transform the rows again).
+    """
+    model, features = pipeline, X
+    if isinstance(pipeline, Pipeline) and len(pipeline.steps) > 1:
+        model, features = pipeline.steps[-1][1], pipeline[:-1].transform(X)
+    labels = np.asarray(model.predict(features))
+    proba = model.predict_proba(features) if hasattr(model, "predict_proba") else None
     return labels, proba
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import warnings
 from contextlib import suppress
@@ -12,6 +13,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import pandas as pd
+from filelock import FileLock
 from omegaconf import DictConfig
 
 from src.errors import ConfigError
@@ -243,8 +245,26 @@ def best_version(cfg: DictConfig, task: str | None = None) -> tuple[str, float] 
     return max(candidates, key=lambda item: (item[1] if maximise else -item[1], -int(item[0])))
 
 
+def election_lock(cfg: DictConfig) -> FileLock:
+    """A lock per model registry, so parallel sweep jobs elect one at a time (cache_dir/locks)."""
+    digest = hashlib.sha256(str(cfg.mlflow.registry_uri).encode()).hexdigest()[:16]
+    folder = Path(cfg.paths.cache_dir) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(folder / f"election-{digest}.lock")
+
+
 def update_champion(cfg: DictConfig, task: str | None = None) -> str | None:
-    """Elect `champion` on validation among the pair's versions; a pin holds it and `challenger` moves."""
+    """Elect `champion` on validation among the pair's versions; a pin holds it and `challenger` moves.
+
+    Elections hold `election_lock`: the last of two parallel jobs to elect sees both their versions, so
+    the alias ends where a sequential sweep leaves it.
+    """
+    with election_lock(cfg):
+        return elect(cfg, task)
+
+
+def elect(cfg: DictConfig, task: str | None = None) -> str | None:
+    """The election itself (callers hold `election_lock`)."""
     from mlflow import MlflowClient
 
     client = MlflowClient()
