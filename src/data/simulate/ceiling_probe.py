@@ -15,6 +15,8 @@ sample costs. Pure modelling on given frames: no tracking, no I/O.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from src.errors import ConfigError
 from src.ranking import ranking_hits
 
+log = logging.getLogger(__name__)
 CHANNELS: tuple[str, ...] = ("store", "web", "sms", "kiosk", "hotline", "app")
 TASKS: tuple[str, ...] = ("channel", "churn_sim", "content", "occupation")
 SOURCES: tuple[str, ...] = ("oracle", "ceiling", "probe", "outcome model")
@@ -267,6 +270,7 @@ def task_gaps(
     fit, held = split(len(rows), int(cfg.seed), float(cfg.gap.train_share))
     out = []
     for task in check_tasks(tasks):
+        began = time.perf_counter()
         if task == "channel":
             sources = channel_sources(rows, X, fit, held, cfg)
             gap = score_sources(task, sources, len(held), len(fit), cfg)
@@ -280,5 +284,6 @@ def task_gaps(
         else:
             sources, n_fit, n_held = occupation_sources(rows, X, cfg, ceilings["occupation"])
             gap = score_sources(task, sources, n_held, n_fit, cfg)
+        log.info("gap analysis: %s in %.1f s", task, time.perf_counter() - began)
         out.append(gap)
     return out
