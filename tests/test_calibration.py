@@ -82,10 +82,22 @@ def test_the_factory_wraps_the_model_and_addresses_its_grid_inside(make_cfg) -> 
     assert isinstance(model, CalibratedClassifierCV) and model.method == "isotonic" and not model.ensemble
     assert set(grid) == {"estimator__max_depth", "estimator__min_samples_leaf"}
     model.set_params(**{key: values[0] for key, values in grid.items()})  # the keys reach the tree
-    plain_make, plain_grid = pipeline_factory(make_cfg("task=channel", "model=decision_tree"))
+    off = make_cfg("task=channel", "model=decision_tree", "task.calibration.method=none")
+    plain_make, plain_grid = pipeline_factory(off)
     assert isinstance(plain_make().named_steps["model"], DecisionTreeClassifier)
     assert set(plain_grid) == {"max_depth", "min_samples_leaf"}
     assert calibrated_grid(plain_grid, "none") == plain_grid
+
+
+def test_by_default_the_channel_task_calibrates_only_the_models_it_lists(make_cfg) -> None:
+    cfg = make_cfg("task=channel", "model=decision_tree")
+    by_model = dict(cfg.task.calibration.by_model)
+    for model in ("decision_tree", "logreg", "lightgbm"):
+        cfg = make_cfg("task=channel", f"model={model}")
+        wrapped = isinstance(pipeline_factory(cfg)[0]().named_steps["model"], CalibratedClassifierCV)
+        assert wrapped == (model in by_model), model
+    occupation = make_cfg("task=occupation", "model=decision_tree")  # no calibration key: as before
+    assert isinstance(pipeline_factory(occupation)[0]().named_steps["model"], DecisionTreeClassifier)
 
 
 def test_a_calibrated_channel_run_on_the_tiny_population(tiny: Path, tmp_path: Path) -> None:
