@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 INSTALLER ?= uv
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup reproduce test test-fast lint docs audit reports ui occupation-gap bench clean
+.PHONY: help setup reproduce test test-fast lint docs audit reports ui gap occupation-gap bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -75,8 +75,10 @@ ui: setup ## open the MLflow UI on http://127.0.0.1:5000 for the project store
 	@echo "experiments open on their runs with ?workflowType=machine_learning, e.g. http://127.0.0.1:5000/#/experiments/1?workflowType=machine_learning"
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --default-artifact-root $(CURDIR)/mlruns/artifacts --host 127.0.0.1 --port 5000
 
-occupation-gap: setup ## explain the occupation model's distance to the ceiling (reports/occupation_gap.md)
-	$(PY) -m src.data.simulate.gap
+gap: setup ## where each behaviour task's distance to its tight ceiling comes from (reports/behaviour_gap.md)
+	$(PY) -m src.gap
+
+occupation-gap: gap ## the former name of `make gap`
 
 # Each benchmark records its figures in benchmarks/results/; the last step writes them into docs/benchmarks.md.
 # The profile benchmark needs the study's champions (`make reproduce`); without them it says so and is skipped.

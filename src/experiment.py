@@ -31,6 +31,7 @@ from src.data.task_data import TaskData, check_targets
 from src.errors import ConfigError, IncompatibleModel, ProfilingError
 from src.identity import pair_of
 from src.models import registry
+from src.models.calibration import base_estimator, calibrated, calibrated_grid, calibration_method
 from src.models.evaluate import (
     Split,
     bootstrap_intervals,
@@ -67,16 +68,19 @@ def pipeline_factory(cfg: DictConfig) -> tuple[Callable[[], Pipeline], dict[str,
     params = model_params(cfg)
     check_estimator_params(cfg, variant.estimator, params)
     estimator_spec = OmegaConf.create({**OmegaConf.to_container(variant.estimator, resolve=True), **params})
+    calibration = cfg.task.get("calibration")
+    method = calibration_method(calibration, str(cfg.model.name))
+    folds = int(calibration.get("cv", 3)) if calibration is not None else 0
 
     def make() -> Pipeline:
         features = "passthrough" if features_spec is None else instantiate(features_spec, _convert_="all")
-        estimator = instantiate(estimator_spec, _convert_="all")
+        estimator = calibrated(instantiate(estimator_spec, _convert_="all"), method, folds, int(cfg.seed))
         return Pipeline([("features", features), ("model", estimator)])
 
     grid = variant.get("grid")
     grid = OmegaConf.to_container(grid, resolve=True) if grid else {}
     grid = {key: values for key, values in grid.items() if key not in params}  # a set value is not tuned
-    return make, grid
+    return make, calibrated_grid(grid, method)
 
 
 MODEL_KEYS = ("name", "variants", "params", "description")
@@ -315,6 +319,8 @@ def train_and_evaluate(
         tags={**data.lineage, **positive_label_tag(data)},
     )
     results.add(quarantine_results(data))
+    if cfg.task.get("calibration") is not None:
+        results.params["calibration"] = calibration_method(cfg.task.calibration, str(cfg.model.name))
     learn = learning_split(split, data.learn_rows)
     models: dict[str, Pipeline] = {}
     labels = data.labels()
@@ -535,6 +541,7 @@ def feature_importance(pipeline: Pipeline, top: int = 50) -> pd.DataFrame | None
     """Top features by the model's own importance (trees, LightGBM) or |coefficient| (linear models)."""
     model = pipeline.named_steps["model"]
     model = getattr(model, "estimator_", model)  # a model inside a decision-threshold wrapper
+    model = base_estimator(model)  # a model inside a calibration wrapper
     if hasattr(model, "feature_importances_"):
         values = np.asarray(model.feature_importances_, dtype=float)
     elif hasattr(model, "coef_"):

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from src.tasks.ceiling_gap import Bootstrap, WeightedRocAuc, brier, paired_hit_gap, paired_roc_auc_gap
+from src.tasks.ceiling_gap import (
+    Bootstrap,
+    WeightedRocAuc,
+    brier,
+    paired_hit_gap,
+    paired_loss_gap,
+    paired_roc_auc_gap,
+)
 
 
 def test_weighted_roc_auc_matches_sklearn_with_ties_and_weights() -> None:
@@ -49,3 +56,17 @@ def test_paired_hit_gap_and_brier_on_known_values() -> None:
         "test_gap_to_ceiling_top1_hi",
     }
     assert brier(np.array([0.0, 1.0, 0.5]), np.array([0, 0, 1])) == pytest.approx((0 + 1 + 0.25) / 3)
+
+
+def test_paired_loss_gap_is_the_models_excess_loss_with_an_interval_around_it() -> None:
+    rng = np.random.default_rng(3)
+    truth = rng.random(3000)
+    positive = rng.random(3000) < truth
+    noisy = np.clip(truth + rng.normal(0, 0.2, 3000), 0, 1)
+    ceiling_loss, model_loss = (truth - positive) ** 2, (noisy - positive) ** 2
+    gap = paired_loss_gap(ceiling_loss, model_loss, Bootstrap(200, 0.95, 0))
+    assert gap.gap == pytest.approx(brier(noisy, positive) - brier(truth, positive))
+    assert 0.0 < gap.low <= gap.gap <= gap.high  # the noisy model is worse: positive
+    assert gap.metrics("brier")["test_gap_to_ceiling_brier"] == gap.gap
+    same = paired_loss_gap(model_loss, model_loss, Bootstrap(50, 0.95, 0))
+    assert same.gap == 0.0 and same.low == 0.0 and same.high == 0.0

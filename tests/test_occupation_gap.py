@@ -8,7 +8,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from src.config import compose
-from src.data.simulate.gap import ablation, latent_r2, report, tiers
+from src.data.simulate.occupation_gap import ablation, latent_r2, report, tiers
 from src.data.simulate.params import Params, build_params
 from src.data.simulate.population import draw_population
 from src.data.simulate.posterior import occupation_posterior
@@ -16,7 +16,7 @@ from src.data.simulate.posterior import occupation_posterior
 
 @pytest.fixture(scope="module")
 def params() -> Params:
-    cfg = compose([], config_name="occupation_gap")
+    cfg = compose([], config_name="gap")
     return build_params(cfg.simulate, cfg.seed, list(cfg.content.categories))
 
 
@@ -68,7 +68,7 @@ def test_latent_r2_is_high_for_a_revealed_latent_and_low_for_noise() -> None:
                              "noise": rng.normal(size=n)})  # fmt: skip
     cfg = OmegaConf.create(
         {"seed": 0, "n_jobs": 1, "gap": {"users": n, "train_share": 0.7,
-         "regressor": {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 15}}}
+         "learner": {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 15}}}
     )  # fmt: skip
     r2 = latent_r2(features, labels, ["hidden", "seen"], cfg)
     assert list(r2.index) == ["seen", "hidden"]

@@ -69,6 +69,14 @@ def paired_hit_gap(ceiling_hit: np.ndarray, model_hit: np.ndarray, boot: Bootstr
     return PairedGap(float(ceiling_hit.mean()), float(model_hit.mean()), float(difference.mean()), low, high)
 
 
+def paired_loss_gap(ceiling_loss: np.ndarray, model_loss: np.ndarray, boot: Bootstrap) -> PairedGap:
+    """Gap of per-user losses (squared errors): model - ceiling, positive when the model is worse."""
+    ceiling_loss, model_loss = np.asarray(ceiling_loss, dtype=float), np.asarray(model_loss, dtype=float)
+    excess = model_loss - ceiling_loss
+    low, high = mean_interval(excess, *boot)
+    return PairedGap(float(ceiling_loss.mean()), float(model_loss.mean()), float(excess.mean()), low, high)
+
+
 def paired_roc_auc_gap(
     ceiling: list[np.ndarray], model: list[np.ndarray], positives: list[np.ndarray], boot: Bootstrap
 ) -> PairedGap:

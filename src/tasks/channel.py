@@ -30,7 +30,7 @@ from src.tasks.behaviour import (
     model_columns,
     read_labels,
 )
-from src.tasks.ceiling_gap import WeightedRocAuc, brier, paired_roc_auc_gap
+from src.tasks.ceiling_gap import WeightedRocAuc, brier, paired_loss_gap, paired_roc_auc_gap
 
 log = logging.getLogger(__name__)
 ID = "user_id"
@@ -165,7 +165,7 @@ def ceiling_gap_metrics(
     proba: dict[str, np.ndarray],
     used: dict[str, np.ndarray],
 ) -> dict[str, float]:
-    """The ceiling on the test users: ROC-AUC and Brier per channel, the paired mean ROC-AUC gap."""
+    """The ceiling on the test users: ROC-AUC and Brier per channel, paired gaps of both means."""
     channels = list(proba)
     ceiling = {c: data.extras["ceiling_probability"][c][test] for c in channels}
     metrics = {}
@@ -182,6 +182,13 @@ def ceiling_gap_metrics(
         bootstrap_settings(cfg),
     )
     metrics.update(gap.metrics("roc_auc"))
+    # each user's squared error averaged over channels: its mean is the mean Brier over channels
+    squared = {
+        source: np.mean([(p[c] - used[c]) ** 2 for c in channels], axis=0)
+        for source, p in (("ceiling", ceiling), ("model", proba))
+    }
+    excess = paired_loss_gap(squared["ceiling"], squared["model"], bootstrap_settings(cfg))
+    metrics.update(excess.metrics("brier"))  # test_gap_to_ceiling_brier = model - ceiling (> 0: worse)
     return metrics
 
 

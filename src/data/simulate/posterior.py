@@ -74,7 +74,7 @@ def occupation_posterior(
     Occupation acts on the events only through these latents, so no model that sees the
     events can beat this posterior (occupation -> latents -> events is a Markov chain).
     `latents` and the `use_*` flags of `latent_log_joint` condition on a subset only:
-    the others are integrated out, which the gap analysis (`src.data.simulate.gap`) uses.
+    the others are integrated out, which the gap analysis (`src.data.simulate.occupation_gap`) uses.
     The tighter ceiling, given the window's realised statistics, is in `window_posterior`.
     """
     return normalise(latent_log_joint(p, pop, latents, **conditioning))

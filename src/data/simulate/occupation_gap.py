@@ -7,37 +7,23 @@
    oracle). A tier the features barely reveal adds accuracy that no event model can reach.
 3. The ceiling the tasks use (`ceilings.json`): the posterior given the window's realised counts
    instead of the latents that act only through them (`window_posterior`), which lies below the oracle.
-4. Every behaviour task (channel, churn_sim, content, occupation): a probe fitted to the ceiling's own
-   per-user prediction from the features, so ceiling - probe is what the feature table does not carry
-   (src/data/simulate/ceiling_probe.py).
 
-CLI: `python -m src.data.simulate.gap [gap.users=…]`; writes `gap.output` (Markdown).
+The occupation part of the behaviour gap analysis (`python -m src.gap`, src/gap.py).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import logging
-import time
-from pathlib import Path
 
-import hydra
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-import src.config  # noqa: F401  (registers the ${project_root:} resolver)
-from src.data.population import verify_population
-from src.data.simulate.ceiling_probe import probe_ceilings, probe_report
-from src.data.simulate.params import Params, build_params
+from src.data.simulate.ceiling_probe import learner, split
+from src.data.simulate.params import Params
 from src.data.simulate.population import draw_population
 from src.data.simulate.posterior import occupation_posterior
-from src.errors import ProfilingError
-from src.paths import CONF_DIR
 
-log = logging.getLogger(__name__)
 LATENT_PREFIX = "latent_"
 
 
@@ -45,17 +31,11 @@ def latent_r2(features: pd.DataFrame, labels: pd.DataFrame, names: list[str], cf
     """Held-out R² of each latent `names[i]` (labels column latent_<name>) predicted from the features."""
     rows = features.merge(labels, on="user_id", validate="one_to_one").head(int(cfg.gap.users))
     X = rows[[c for c in features.columns if c != "user_id"]].to_numpy(dtype=float)
-    order = np.random.default_rng(cfg.seed).permutation(len(rows))
-    cut = int(len(rows) * float(cfg.gap.train_share))
-    train, test = order[:cut], order[cut:]
+    train, test = split(len(rows), int(cfg.seed), float(cfg.gap.train_share))
     r2 = {}
     for name in names:
         y = rows[LATENT_PREFIX + name].to_numpy(dtype=float)
-        model = lgb.LGBMRegressor(
-            **cfg.gap.regressor, deterministic=True, force_row_wise=True, num_threads=cfg.n_jobs,
-            random_state=cfg.seed, verbose=-1,
-        )  # fmt: skip
-        pred = model.fit(X[train], y[train]).predict(X[test])
+        pred = learner(cfg, "learner", False).fit(X[train], y[train]).predict(X[test])
         r2[name] = 1.0 - np.sum((y[test] - pred) ** 2) / np.sum((y[test] - y[test].mean()) ** 2)
     return pd.Series(r2, name="r2").sort_values(ascending=False)
 
@@ -91,7 +71,7 @@ def ablation(p: Params, n_users: int, seed: int, steps: list[tuple[str, list[str
 
 def report(r2: pd.Series, table: pd.DataFrame, ceiling: dict | None = None) -> str:
     """Markdown: the R² table, the cumulative ablation and (if given) ceilings.json's occupation entry."""
-    lines = ["# Occupation: where the ceiling comes from", "", "| latent | R² from features |", "|---|---:|"]
+    lines = ["### Where the occupation ceiling comes from", "", "| latent | R² from features |", "|---|---:|"]
     lines += [f"| {name} | {value:.3f} |" for name, value in r2.items()]
     lines += ["", "| conditioning on | latents added | Bayes accuracy (true label) |", "|---|---|---:|"]
     lines += [f"| {a} | {b} | {c:.3f} |" for a, b, c in table.itertuples(index=False)]
@@ -106,39 +86,3 @@ def report(r2: pd.Series, table: pd.DataFrame, ceiling: dict | None = None) -> s
             f"| {ceiling['accuracy_vs_observed_label']:.3f} |",
         ]
     return "\n".join(lines) + "\n"
-
-
-def run(cfg: DictConfig) -> str:
-    """R² per latent, the ablation, and the Markdown written to `gap.output`."""
-    from src.config import compose
-    from src.tasks.behaviour import behaviour_features
-
-    began = time.perf_counter()
-    p = build_params(cfg.simulate, cfg.seed, list(cfg.content.categories))
-    features, folder = behaviour_features(compose(list(cfg.features_overrides)))
-    verify_population(folder)
-    labels = pd.read_parquet(folder / "labels.parquet")
-    r2 = latent_r2(features, labels, list(p.latent_names), cfg)
-    table = ablation(p, int(cfg.gap.users), int(cfg.seed), tiers(r2, list(cfg.gap.r2_tiers)))
-    ceiling = json.loads((folder / "ceilings.json").read_text(encoding="utf-8"))["occupation"]
-    text = report(r2, table, ceiling)
-    if cfg.gap.get("probe_every_task", True):
-        text += "\n".join(probe_report(probe_ceilings(features, labels, cfg))) + "\n"
-    out = Path(cfg.gap.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    log.info("occupation gap analysis -> %s (%.1f s)", out, time.perf_counter() - began)
-    return text
-
-
-@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="occupation_gap")
-def main(cfg: DictConfig) -> None:
-    """Print the analysis and write it to gap.output; user-fixable errors exit with one line."""
-    try:
-        print(run(cfg))
-    except ProfilingError as err:
-        raise SystemExit(f"error: {err}") from None
-
-
-if __name__ == "__main__":
-    main()
