@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Callable
 from pathlib import Path
 
+import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -19,8 +22,17 @@ from src.data.errors import DataValidationError
 from src.data.warehouse import EVENT_SCHEMAS
 from src.errors import ConfigError
 from src.features import behaviour_aggregates
-from src.features.behaviour import build_behaviour_features, default_spec, feature_columns
+from src.features.backends import connect
+from src.features.behaviour import (
+    SharedInputs,
+    build_behaviour_features,
+    default_spec,
+    feature_columns,
+    feature_families,
+    shared_inputs,
+)
 from src.features.behaviour_cache import cached_behaviour_features
+from src.features.behaviour_joined import joined_features
 from src.features.behaviour_spec import SPEC_FILE, FeatureSpec
 from src.features.feature_table import FeatureTableTransformer
 from tests.helpers import behaviour_reference
@@ -310,6 +322,42 @@ def test_trip_cells_come_from_every_subscriber_whatever_the_user_range(tmp_path:
     ranged = row(build_behaviour_features(tables, SPEC, user_range=(1, 1)), 1)
     check(full, {"located_days": 5, "away_days": 4})
     assert ranged.equals(full)
+
+
+def _ranged_on_duckdb(tables: Path, user_range: tuple[int, int], shared_of: Callable) -> pd.DataFrame:
+    """The joined features of `user_range` on one DuckDB, with the shared inputs `shared_of(con)` gives."""
+    con = connect("duckdb")
+    try:
+        with (
+            shared_of(con) as shared,
+            feature_families(tables, SPEC, user_range=user_range, con=con, shared=shared) as steps,
+        ):
+            return joined_features(steps).to_pandas().sort_values("user_id", ignore_index=True)
+    finally:
+        con.disconnect()
+
+
+def test_shared_inputs_serve_every_user_range_like_a_full_build(tmp_path: Path) -> None:
+    rows = {**ROWS, "data_sessions": [*ROWS["data_sessions"], (1, T("2011-03-09 12:00"), 1_000, 20)]}
+    tables = write_tables(tmp_path / "tables", rows)
+    full = build_behaviour_features(tables, SPEC)
+    for user_range in [(1, 1), (2, 3)]:
+        ranged = _ranged_on_duckdb(tables, user_range, lambda con: shared_inputs(tables, SPEC, con))
+        expected = full[full.user_id.between(*user_range)]
+        pd.testing.assert_frame_equal(ranged, expected.reset_index(drop=True), check_exact=True)
+
+
+def test_feature_families_take_the_trip_cells_they_are_given(tmp_path: Path) -> None:
+    tables = write_tables(tmp_path / "tables")
+    start, end = dt.datetime(2011, 3, 1), dt.datetime(2011, 3, 15)
+
+    @contextlib.contextmanager
+    def no_trip_cells(con):
+        yield SharedInputs(start, end, ibis.memtable(pa.table({"cell_id": pa.array([], pa.int64())})))
+
+    ranged = _ranged_on_duckdb(tables, (1, 3), no_trip_cells)
+    assert row(build_behaviour_features(tables, SPEC), 1)["away_days"] == 3
+    assert ranged["away_days"].eq(0).all()
 
 
 def test_usage_trend_from_where_events_fall_in_the_window(features: pd.DataFrame) -> None:

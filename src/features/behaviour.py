@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import ibis
@@ -39,12 +40,14 @@ __all__ = [
     "FEATURES_VERSION",
     "INPUT_TABLES",
     "FeatureSpec",
+    "SharedInputs",
     "build_behaviour_features",
     "default_spec",
     "feature_columns",
     "feature_families",
     "integer_columns",
     "resolve_window",
+    "shared_inputs",
 ]
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,32 @@ def resolve_window(calls: ir.Table, spec: FeatureSpec) -> tuple[dt.datetime, dt.
             )
         end = dt.datetime.combine(pd.Timestamp(latest).date() + dt.timedelta(days=1), dt.time())
     return end - dt.timedelta(days=spec.window_days), end
+
+
+@dataclass(frozen=True)
+class SharedInputs:
+    """What every user range of one population shares: the window and its trip cells (read once)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    trip_cells: ir.Table
+
+
+@contextmanager
+def shared_inputs(tables_dir: Path, spec: FeatureSpec, con: ibis.BaseBackend) -> Iterator[SharedInputs]:
+    """The window and the trip cells of the whole population, cached on `con` until exit.
+
+    Both come from every subscriber's calls. Pass them to `feature_families` for each block of a
+    population, so that each block does not scan every call again (at 1M users, 20 blocks would
+    read every call 20 times). The cached table is released on exit.
+    """
+    calls = _read(con, Path(tables_dir), "calls")
+    start, end = resolve_window(calls, spec)
+    cells = _trip_cells(calls, start, end, spec).cache()
+    try:
+        yield SharedInputs(start, end, cells)
+    finally:
+        cells.release()
 
 
 def build_behaviour_features(
@@ -131,11 +160,13 @@ def feature_families(
     *,
     user_range: tuple[int, int] | None = None,
     con: ibis.BaseBackend,
+    shared: SharedInputs | None = None,
 ) -> Iterator[list[tuple[str, Step]]]:
     """The feature families as (name, step) in column order, on `con`; the cached tables are released on exit.
 
     Each step returns (per-user Ibis table, fill values other than 0 for users without a row).
-    `user_range` as in `build_behaviour_features`.
+    `user_range` as in `build_behaviour_features`. `shared` (from `shared_inputs` on the same `con`
+    and tables) gives the window and trip cells; None works them out from every call here.
     """
     tables_dir = Path(tables_dir)
     if user_range is not None:
@@ -145,15 +176,19 @@ def feature_families(
     tables: _Tables | None = None
     try:
         raw = {name: _read(con, tables_dir, name) for name in INPUT_TABLES}
-        start, end = resolve_window(raw["calls"], spec)
-        every_call = raw["calls"]  # trip cells come from every subscriber's calls, whatever the range
+        if shared is None:
+            start, end = resolve_window(raw["calls"], spec)
+            # trip cells come from every subscriber's calls, whatever the range
+            trip_cells = _trip_cells(raw["calls"], start, end, spec)
+        else:
+            start, end, trip_cells = shared.start, shared.end, shared.trip_cells
         if user_range is not None:
             # a filter on the scan: DuckDB skips Parquet row groups by their user_id statistics
             raw = {name: t.filter(t.user_id.between(first, last)) for name, t in raw.items()}
             log.info("behaviour features of user_id %d..%d", first, last)
         log.info("behaviour window [%s, %s) over %s", start, end, tables_dir)
         multi_use = {*MULTI_USE, "web_visits"} if title_labeller else set(MULTI_USE)
-        tables = _Tables(raw, start, end, spec, multi_use, every_call)
+        tables = _Tables(raw, start, end, spec, multi_use, trip_cells)
         yield _steps(tables, spec, end, title_labeller)
     finally:
         if tables is not None:
@@ -170,10 +205,10 @@ class _Tables:
         end: dt.datetime,
         spec: FeatureSpec,
         multi_use: set[str],
-        every_call: ir.Table,
+        trip_cells: ir.Table,
     ) -> None:
         self.raw, self.start, self.end, self.spec, self.multi_use = raw, start, end, spec, multi_use
-        self.every_call = every_call
+        self.trip_cells = trip_cells
         self._cached: dict[str, ir.Table] = {}
 
     def __getitem__(self, name: str) -> ir.Table:
@@ -190,18 +225,6 @@ class _Tables:
             table = table.cache()
             self._cached[name] = table
         return table
-
-    def trip_cells(self) -> ir.Table:
-        """Cells where some subscriber's call in the window had a roaming type other than the home one."""
-        calls = self.every_call
-        ts = calls.start_ts
-        roaming = calls.filter(
-            ts >= ibis.literal(self.start),
-            ts < ibis.literal(self.end),
-            calls.cell_id.notnull(),
-            calls.roaming_type != self.spec.home_roaming_type,
-        )
-        return roaming.select("cell_id").distinct()
 
     def release(self) -> None:
         """Drop the materialised tables (before the connection closes)."""
@@ -235,9 +258,21 @@ def _steps(
         ("bills", lambda: (agg.bill_features(t["bills"]), {})),
         ("day_type_rhythm", lambda: (agg.day_type_rhythm_features(_timed(t), spec), {})),
         ("outgoing", lambda: (agg.outgoing_features(t["calls"], t["sms"]), {})),
-        ("trips", lambda: (agg.trip_features(t["calls"], t["data_sessions"], t.trip_cells()), {})),
+        ("trips", lambda: (agg.trip_features(t["calls"], t["data_sessions"], t.trip_cells), {})),
         ("usage_trend", lambda: (agg.usage_trend_features(_timed(t), start_epoch, window_seconds), {})),
     ]
+
+
+def _trip_cells(calls: ir.Table, start: dt.datetime, end: dt.datetime, spec: FeatureSpec) -> ir.Table:
+    """Cells where some subscriber's call in the window had a roaming type other than the home one."""
+    ts = calls.start_ts
+    roaming = calls.filter(
+        ts >= ibis.literal(start),
+        ts < ibis.literal(end),
+        calls.cell_id.notnull(),
+        calls.roaming_type != spec.home_roaming_type,
+    )
+    return roaming.select("cell_id").distinct()
 
 
 def _timed(t: _Tables) -> list[ir.Table]:

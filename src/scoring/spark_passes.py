@@ -23,7 +23,7 @@ import pyarrow as pa
 from src.data.errors import DataValidationError
 from src.data.layout import table_path
 from src.features.backends import spark_session
-from src.features.behaviour import ID, feature_families
+from src.features.behaviour import ID, feature_families, shared_inputs
 from src.features.behaviour_joined import joined_features
 from src.scoring.chunk import score_chunk
 from src.scoring.job import Job, timed
@@ -68,18 +68,21 @@ def spark_features(job: Job, con: ibis.BaseBackend, spill: Path) -> None:
     """Each block's features as one Ibis expression (one Spark job), written by Spark under `spill`.
 
     Blocks of `chunk_users` subscribers bound the memory Spark's joins and caches need; every block
-    has the same column types, so `spill/block-*` reads as one table.
+    has the same column types, so `spill/block-*` reads as one table. The window and the trip cells
+    come from every call: they are worked out once and cached for all blocks.
     """
-    for number, (first, last, _) in enumerate(job.chunks):
-        began = time.perf_counter()
-        with feature_families(
-            job.folder, job.settings.spec, job.labeller, user_range=(first, last), con=con
-        ) as steps:
-            con.to_parquet(joined_features(steps), spill / f"block-{number:05d}")
-        log.info(
-            "features of block %d/%d (user_id %d..%d) on Spark: %.2f s",
-            number + 1, len(job.chunks), first, last, time.perf_counter() - began,
-        )  # fmt: skip
+    spec = job.settings.spec
+    with shared_inputs(job.folder, spec, con) as shared:
+        for number, (first, last, _) in enumerate(job.chunks):
+            began = time.perf_counter()
+            with feature_families(
+                job.folder, spec, job.labeller, user_range=(first, last), con=con, shared=shared
+            ) as steps:
+                con.to_parquet(joined_features(steps), spill / f"block-{number:05d}")
+            log.info(
+                "features of block %d/%d (user_id %d..%d) on Spark: %.2f s",
+                number + 1, len(job.chunks), first, last, time.perf_counter() - began,
+            )  # fmt: skip
 
 
 def check_feature_rows(features: Any, job: Job) -> None:
