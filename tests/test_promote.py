@@ -221,7 +221,7 @@ def test_cli_pins_a_version_and_prints_old_to_new(real_store, tmp_path):
 
 @pytest.mark.slow  # real experiments
 def test_main_unpin_returns_the_model_to_election(root, real_store, capsys):
-    """The entry point in this process (test_cli_pins_... starts the real command): pin, refuse both, unpin."""
+    """The entry point in this process (the pin test above starts the real command): pin, both, unpin."""
     promote_main(_cfg(root, "profiling-", "version=2"))
     with pytest.raises(SystemExit) as both:
         promote_main(_cfg(root, "profiling-", "version=2", "unpin=true"))
