@@ -19,6 +19,7 @@ from src.data.simulate import simulate
 from src.features.backends import spark_missing, spark_session
 from src.profile import build_profile
 from tests.helpers.champions import TinyChampions, train_champions, trained_champions
+from tests.helpers.mlflow_store import stores_from_template
 from tests.helpers.once import built_once
 from tests.helpers.profile import profile_cfg
 
@@ -35,6 +36,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         needs = SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         if needs or any(item.get_closest_marker(marker) for marker in SLOW_MARKERS):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_once(tmp_path_factory: pytest.TempPathFactory):
+    """Every new MLflow store in this process starts as a copy of one migrated template."""
+    with stores_from_template(tmp_path_factory.mktemp("mlflow-template")):
+        yield
 
 
 @pytest.fixture

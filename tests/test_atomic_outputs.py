@@ -55,10 +55,11 @@ def _wait_for_partial_tables(out: Path, proc: subprocess.Popen, timeout: float =
 
 
 @pytest.mark.slow
-def test_killed_rerun_keeps_previous_population_and_readers_refuse_the_partial_folder(tmp_path: Path) -> None:
+def test_killed_rerun_keeps_previous_population_and_readers_refuse_the_partial_folder(
+    tiny: Path, tmp_path: Path
+) -> None:
     """SIGKILL while the rerun writes: the old population verifies unchanged; the partial one is refused."""
-    simulate(compose(["simulate=tiny", f"paths.simulated_dir={tmp_path}"], config_name="simulation"))
-    target = tmp_path / "tiny"
+    target = Path(shutil.copytree(tiny, tmp_path / "tiny"))  # the previous population, as simulated
     before = _checksums(target)
 
     # a larger rerun with small chunks, so that it is surely still writing when killed
@@ -85,8 +86,8 @@ def test_killed_rerun_keeps_previous_population_and_readers_refuse_the_partial_f
     assert "no manifest.json" in last and "rerun `python -m src.data.simulate" in last
     assert "Traceback" not in done.stderr
 
-    # the next run removes the killed run's leftover and replaces the population
-    rerun = ["simulate=tiny", f"paths.simulated_dir={tmp_path}", "seed=7"]
+    # the next run removes the killed run's leftover and replaces the population (a smaller one is enough)
+    rerun = ["simulate=tiny", f"paths.simulated_dir={tmp_path}", "seed=7", "simulate.n_users=500"]
     simulate(compose(rerun, config_name="simulation"))
     assert not partial.exists()
     assert _checksums(target) != before

@@ -16,6 +16,7 @@ from src.errors import ConfigError
 from src.identity import identity_tags
 from src.models.model_card import MAX_CARD_CHARS, model_card
 from src.models.promote import PREVIOUS_TAG, promote
+from src.models.promote import main as promote_main
 from src.models.registry import PIN_BY_TAG, PIN_TAG, registered_name, update_champion
 from src.tracking import configure_store, ensure_experiment
 from tests.helpers.cli import run_cli
@@ -218,34 +219,26 @@ def test_cli_pins_a_version_and_prints_old_to_new(real_store, tmp_path):
     assert version.tags[PREVIOUS_TAG] == "1" and version.description.startswith("# churn / majority")
 
 
-@pytest.mark.slow  # real experiments / a fresh process
-def test_cli_unpin_returns_the_model_to_election(real_store, tmp_path):
-    cfg, _ = real_store
-    common = [f"paths.mlruns_dir={cfg.paths.mlruns_dir}", f"hydra.run.dir={tmp_path / 'run'}"]
-    pinned = run_cli("src.models.promote", "task=churn", "version=2", *common)
-    assert pinned.returncode == 0, pinned.stderr[-2000:]
-    both = run_cli("src.models.promote", "task=churn", "version=2", "unpin=true", *common)
-    assert both.returncode == 1 and "error: give either version=<n> (pin) or unpin=true" in both.stderr
-    assert "Traceback" not in both.stderr
-    done = run_cli("src.models.promote", "task=churn", "unpin=true", *common)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "profiling-churn@champion: 2 -> 1" in done.stdout and "(pinned)" not in done.stdout
+@pytest.mark.slow  # real experiments
+def test_main_unpin_returns_the_model_to_election(root, real_store, capsys):
+    """The entry point in this process (the pin test above starts the real command): pin, both, unpin."""
+    promote_main(_cfg(root, "profiling-", "version=2"))
+    with pytest.raises(SystemExit) as both:
+        promote_main(_cfg(root, "profiling-", "version=2", "unpin=true"))
+    assert both.value.code == "error: give either version=<n> (pin) or unpin=true, not both"
+    capsys.readouterr()
+    promote_main(_cfg(root, "profiling-", "unpin=true"))
+    out = capsys.readouterr().out
+    assert "profiling-churn@champion: 2 -> 1" in out and "(pinned)" not in out
     assert PIN_TAG not in MlflowClient().get_registered_model("profiling-churn").tags
 
 
-@pytest.mark.slow  # real experiments / a fresh process
-def test_cli_bad_version_exits_with_one_line_naming_the_versions(real_store, tmp_path):
-    cfg, _ = real_store
-    done = run_cli(
-        "src.models.promote",
-        "task=churn",
-        "version=7",
-        f"paths.mlruns_dir={cfg.paths.mlruns_dir}",
-        f"hydra.run.dir={tmp_path / 'run'}",
-    )
-    assert done.returncode == 1
-    assert "error: 'profiling-churn' has no version 7; available versions: 1, 2" in done.stderr
-    assert "Traceback" not in done.stderr
+@pytest.mark.slow  # real experiments
+def test_main_bad_version_exits_with_one_line_naming_the_versions(root, real_store):
+    """A user's mistake leaves through SystemExit with one `error:` line (exit code 1), no traceback."""
+    with pytest.raises(SystemExit) as bad:
+        promote_main(_cfg(root, "profiling-", "version=7"))
+    assert bad.value.code == "error: 'profiling-churn' has no version 7; available versions: 1, 2"
 
 
 def _fake_run(metrics: dict[str, float], tags: dict[str, str] | None = None) -> SimpleNamespace:

@@ -207,6 +207,7 @@ def test_a_majority_run_registers_no_version_by_default(
     assert "tags.registered_version" not in tagged or tagged.isna()["tags.registered_version"]
 
 
+@pytest.mark.slow  # the study fixture trains four churn runs
 def test_the_audit_finds_no_machine_path_in_the_store(study) -> None:
     """Every param, tag and artifact file of the study's store (a logged model included) is path-free."""
     root, _ = study

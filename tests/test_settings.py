@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from src.config import compose
+from src.data.simulate.__main__ import main as simulate_main
 from src.errors import ConfigError
 from src.settings import ProfileSettings, RunSettings, SimulationSettings, check_settings
 from tests.helpers.cli import run_cli
@@ -30,22 +31,28 @@ def _run(tmp_path: Path, *args: str) -> str:
     return _error_line(done.stderr)
 
 
-@pytest.mark.slow
-def test_seed_that_is_not_a_number(tmp_path: Path) -> None:
-    line = _run(tmp_path, "task=churn", "model=majority", "seed=abc")
+def _run_error(*overrides: str) -> str:
+    """The line `python -m src.run …` would print (the CLI test below covers its wrapper)."""
+    with pytest.raises(ConfigError) as caught:
+        check_settings(compose(["task=churn", "model=majority", *overrides]), RunSettings)
+    line = f"error: {caught.value}"
+    assert "\n" not in line
+    return line
+
+
+def test_seed_that_is_not_a_number() -> None:
+    line = _run_error("seed=abc")
     assert line.startswith("error: seed='abc' is not allowed") and "whole number >= 0" in line
 
 
-@pytest.mark.slow
-def test_val_size_that_is_not_a_number(tmp_path: Path) -> None:
-    line = _run(tmp_path, "task=churn", "model=majority", "evaluation.val_size=abc")
+def test_val_size_that_is_not_a_number() -> None:
+    line = _run_error("evaluation.val_size=abc")
     assert line.startswith("error: evaluation.val_size='abc' is not allowed")
     assert "between 0 and 1" in line
 
 
-@pytest.mark.slow
-def test_val_size_above_one_names_val_size_not_the_derived_test_share(tmp_path: Path) -> None:
-    line = _run(tmp_path, "task=churn", "model=majority", "evaluation.val_size=1.5")
+def test_val_size_above_one_names_val_size_not_the_derived_test_share() -> None:
+    line = _run_error("evaluation.val_size=1.5")
     assert line.startswith("error: evaluation.val_size=1.5 is not allowed") and "between 0 and 1" in line
     assert "1.76" not in line and "test_size" not in line
 
@@ -73,10 +80,15 @@ def test_simulate_n_users_that_is_not_a_number(tmp_path: Path) -> None:
     assert line.startswith("error: simulate.n_users='abc' is not allowed") and "whole number >= 1" in line
 
 
-@pytest.mark.slow
 def test_simulate_chunk_size_zero(tmp_path: Path) -> None:
-    line = _simulate(tmp_path, "simulate.chunk_size=0")
+    """The simulator's entry point in this process (the test above starts the real command)."""
+    out = tmp_path / "sim"
+    cfg = compose(["simulate=tiny", f"paths.simulated_dir={out}", "simulate.chunk_size=0"], "simulation")
+    with pytest.raises(SystemExit) as caught:
+        simulate_main(cfg)
+    line = str(caught.value.code)
     assert line.startswith("error: simulate.chunk_size=0 is not allowed") and "whole number >= 1" in line
+    assert "\n" not in line and not out.exists()  # refused before any work
 
 
 @pytest.mark.slow
