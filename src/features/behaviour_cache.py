@@ -50,13 +50,16 @@ def cached_behaviour_features(
     """
     if title_labeller is not None and labeller_key is None:
         raise ValueError("pass labeller_key (e.g. the topic model's checksum) together with title_labeller")
-    path = Path(cache_dir) / "behaviour" / f"{behaviour_cache_key(tables_dir, spec, labeller_key)}.parquet"
+    key = behaviour_cache_key(tables_dir, spec, labeller_key)
+    path = Path(cache_dir) / "behaviour" / f"{key}.parquet"
     if path.is_file():
         log.info("behaviour features from cache %s", path)
         return pd.read_parquet(path), path, True
     path.parent.mkdir(parents=True, exist_ok=True)
+    locks = Path(cache_dir) / "locks"  # beside the election locks, not among the cached files
+    locks.mkdir(parents=True, exist_ok=True)
     # parallel sweep jobs that miss the same key: one builds, the others wait and read its file
-    with FileLock(path.with_suffix(".lock")):
+    with FileLock(locks / f"behaviour-{key}.lock"):
         if path.is_file():
             log.info("behaviour features from cache %s (built by another job)", path)
             return pd.read_parquet(path), path, True
