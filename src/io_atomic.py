@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
+from filelock import FileLock
+
 RENAME_EXCHANGE = 2  # linux/fs.h: swap two existing paths in one step
 AT_FDCWD = -100
 
@@ -99,3 +101,10 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def cache_lock(cache_dir: Path | str, name: str) -> FileLock:
+    """A file lock `<cache_dir>/locks/<name>.lock`, for writers of shared state in parallel sweep jobs."""
+    folder = Path(cache_dir) / "locks"  # apart from the cached files themselves
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(folder / f"{name}.lock")

@@ -32,6 +32,10 @@ def test_a_recorded_benchmark_is_written_between_its_markers(page):
     assert "old" not in text and "load average 1.5 before" in text
     assert "<!-- bench:other -->\n<!-- /bench:other -->" in text  # nothing recorded: left as it was
     assert bench_page.stale_markers(target, results) == []
+    bench_page.record("other", [("rows", 3)], 0.0, results)  # an empty block fills like any other
+    assert bench_page.write_page(target, results) == []
+    assert "<!-- bench:other -->\n`python" in target.read_text(encoding="utf-8")
+    assert "| rows | 3 |\n<!-- /bench:other -->" in target.read_text(encoding="utf-8")
 
 
 def test_the_record_names_its_command_without_machine_paths(page):

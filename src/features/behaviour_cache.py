@@ -8,13 +8,12 @@ from pathlib import Path
 
 import ibis
 import pandas as pd
-from filelock import FileLock
 
 from src.data.errors import DataValidationError
 from src.data.layout import table_exists, table_path, table_sha256
 from src.features.behaviour import FEATURES_VERSION, INPUT_TABLES, TitleLabeller, build_behaviour_features
 from src.features.behaviour_spec import FeatureSpec
-from src.io_atomic import atomic_output
+from src.io_atomic import atomic_output, cache_lock
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +55,8 @@ def cached_behaviour_features(
         log.info("behaviour features from cache %s", path)
         return pd.read_parquet(path), path, True
     path.parent.mkdir(parents=True, exist_ok=True)
-    locks = Path(cache_dir) / "locks"  # beside the election locks, not among the cached files
-    locks.mkdir(parents=True, exist_ok=True)
     # parallel sweep jobs that miss the same key: one builds, the others wait and read its file
-    with FileLock(locks / f"behaviour-{key}.lock"):
+    with cache_lock(cache_dir, f"behaviour-{key}"):
         if path.is_file():
             log.info("behaviour features from cache %s (built by another job)", path)
             return pd.read_parquet(path), path, True

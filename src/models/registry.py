@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 from src.errors import ConfigError
 from src.features.contract import InputContract
 from src.identity import identity_tags, input_schema_fingerprint, pair_of
-from src.io_atomic import atomic_output
+from src.io_atomic import atomic_output, cache_lock
 from src.models.pyfunc import ProfilingModel
 from src.paths import PROJECT_ROOT
 
@@ -248,9 +248,7 @@ def best_version(cfg: DictConfig, task: str | None = None) -> tuple[str, float] 
 def election_lock(cfg: DictConfig) -> FileLock:
     """A lock per model registry, so parallel sweep jobs elect one at a time (cache_dir/locks)."""
     digest = hashlib.sha256(str(cfg.mlflow.registry_uri).encode()).hexdigest()[:16]
-    folder = Path(cfg.paths.cache_dir) / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    return FileLock(folder / f"election-{digest}.lock")
+    return cache_lock(cfg.paths.cache_dir, f"election-{digest}")
 
 
 def update_champion(cfg: DictConfig, task: str | None = None) -> str | None:

@@ -107,8 +107,8 @@ def results_table(cfg: DictConfig) -> str:
 
 
 def marked_block(text: str, marker: str) -> re.Match[str] | None:
-    """The span between `<!-- marker -->` and `<!-- /marker -->` in text."""
-    return re.search(rf"(<!-- {re.escape(marker)} -->\n)(.*?)(\n<!-- /{re.escape(marker)} -->)", text, re.S)
+    """The span between `<!-- marker -->` and `<!-- /marker -->` in text (group 2; empty when they touch)."""
+    return re.search(rf"(<!-- {re.escape(marker)} -->\n)(.*?)\n?(<!-- /{re.escape(marker)} -->)", text, re.S)
 
 
 def with_table(text: str, marker: str, table: str) -> str:
@@ -116,7 +116,7 @@ def with_table(text: str, marker: str, table: str) -> str:
     block = marked_block(text, marker)
     if block is None:
         return text
-    return text[: block.start(2)] + table + text[block.end(2) :]
+    return text[: block.start(2)] + table + "\n" + text[block.start(3) :]
 
 
 def stale_markers(cfg: DictConfig, readme: Path) -> list[str]:
