@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -51,10 +52,26 @@ def missing_champions(mlruns: Path, labeller: str) -> list[str]:
     return missing
 
 
+def master_cores(master: str) -> int | None:
+    """The core count of a `local[N]` master (None for `local[*]` or a cluster master)."""
+    match = re.fullmatch(r"local\[(\d+)\]", master)
+    return int(match.group(1)) if match else None
+
+
 def run(
-    tables: Path, chunk_users: int, mlruns: Path, labeller: str, out: Path, master: str | None = None
+    tables: Path,
+    chunk_users: int,
+    mlruns: Path,
+    labeller: str,
+    out: Path,
+    master: str | None = None,
+    pin: bool = False,
 ) -> dict:
-    """Run the CLI in a child process (on Spark with `master`), sampling its process tree's memory."""
+    """Run the CLI in a child process (on Spark with `master`), sampling its process tree's memory.
+
+    With `pin`, a `local[N]` master's whole process tree (driver, JVM, Python workers) is confined to
+    N CPUs, so `local[1]` cannot borrow the second core for the JVM's garbage collector and compiler.
+    """
     output = out / ("profile.parquet" if master is None else "profile")
     engine = [] if master is None else ["engine=spark", f"spark.master='{master}'"]
     cmd = [
@@ -62,7 +79,10 @@ def run(
         f"chunk_users={chunk_users}", f"paths.mlruns_dir={mlruns}", f"features.titles.labeller={labeller}",
         "hydra.run.dir=" + str(out / "hydra"),
     ]  # fmt: skip
-    status, wall, peak_tree, usage, stderr = measure_child(cmd)
+    cores = master_cores(master) if (pin and master) else None
+    available = sorted(os.sched_getaffinity(0))
+    cpus = set(available[:cores]) if cores and cores <= len(available) else None
+    status, wall, peak_tree, usage, stderr = measure_child(cmd, cpus)
     if status != 0:
         raise SystemExit(f"profile failed (status {status}):\n{stderr[-3000:]}")
     sidecar = json.loads(output.with_name(output.name + ".json").read_text(encoding="utf-8"))
@@ -71,6 +91,7 @@ def run(
     files = [output] if output.is_file() else list(output.glob("*.parquet"))
     return {
         "engine": "duckdb" if master is None else f"spark {master}",
+        "cpus": len(cpus) if cpus else len(available),
         "users": users,
         "chunk_users": chunk_users,
         "chunks": sidecar["settings"]["chunks"],
@@ -95,6 +116,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a temporary one)")
     parser.add_argument("--engine", default="local", choices=["local", "spark"])
     parser.add_argument("--masters", nargs="+", default=["local[1]", "local[2]"], help="Spark masters to run")
+    parser.add_argument(
+        "--no-pin", dest="pin", action="store_false",
+        help="do not confine a local[N] master's processes to N CPUs (pinned by default)",
+    )  # fmt: skip
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     if not table_exists(table_path(args.tables, "subscribers")):  # a file, or a partitioned folder
@@ -118,7 +143,7 @@ def main() -> None:
             where = out / f"run-{number}"
             where.mkdir()
             tables, mlruns = args.tables.resolve(), args.mlruns.resolve()
-            results.append(run(tables, args.chunk_users, mlruns, args.labeller, where, master))
+            results.append(run(tables, args.chunk_users, mlruns, args.labeller, where, master, args.pin))
             print(json.dumps(results[-1]), flush=True)
     finally:
         if tmp:
@@ -135,7 +160,8 @@ def main() -> None:
     for result in results:
         engine = result["engine"]
         figures += [
-            (f"{engine}: users", result["users"]), (f"{engine}: wall s", result["wall_s"]),
+            (f"{engine}: users", result["users"]), (f"{engine}: CPUs", result["cpus"]),
+            (f"{engine}: wall s", result["wall_s"]),
             (f"{engine}: users/s", result["users_per_s"]),
             (f"{engine}: users/s excluding startup", result["users_per_s_excl_startup"]),
             (f"{engine}: peak RSS MiB, main process", result["peak_rss_main_mib"]),

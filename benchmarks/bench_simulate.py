@@ -51,13 +51,18 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure_child(cmd: list[str]) -> tuple[int, float, int, object, str]:
+def measure_child(cmd: list[str], cpus: set[int] | None = None) -> tuple[int, float, int, object, str]:
     """Run `cmd` from the project root, sampling its process tree's RSS every 0.2 s.
 
+    With `cpus`, the child and everything it starts (a JVM, its Python workers) may run on those
+    CPUs only (Linux CPU affinity, inherited by descendants).
     Returns (exit status, wall seconds, peak tree RSS in KiB, resource usage, stderr text).
     """
+    pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=pin
+    )
     peak_tree = 0
     stop = threading.Event()
 
