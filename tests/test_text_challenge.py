@@ -73,7 +73,8 @@ def test_augmentation_templates_and_signatures_are_disjoint_from_the_challenge()
 
 @pytest.mark.slow
 def test_augmentation_joins_the_training_split_only() -> None:
-    cfg = compose(["task=spam", "data.augment.per_template=2"])
+    # punctuation given back to normal training rows is tested in test_text_punctuation.py
+    cfg = compose(["task=spam", "data.augment.per_template=2", "data.augment.punctuate_share=0"])
     data = loaders.load_sms_spam(cfg)
     plain = loaders.load_sms_spam(compose(["task=spam", "data.augment.enabled=false"]))
     n_corpus = len(plain.y)
