@@ -45,6 +45,20 @@ def test_the_record_names_its_command_without_machine_paths(page):
     assert set(result) >= {"commit", "date", "cores", "load_before", "load_after", "figures"}
 
 
+@pytest.mark.parametrize(
+    ("argument", "shown"),
+    [
+        ("/srv/data/m1", "<m1>"),
+        ("--out=/srv/runs/bench", "--out=<bench>"),
+        (str(bench_page.PROJECT_ROOT / "data/simulated/default"), "data/simulated/default"),
+        ("spark.master=local[2]", "spark.master=local[2]"),
+        ("50000", "50000"),
+    ],
+)
+def test_absolute_paths_in_the_command_are_made_portable(argument, shown):
+    assert bench_page.portable_argument(argument) == shown
+
+
 def test_a_result_without_markers_is_reported(page):
     target, results = page
     bench_page.record("unplaced", [("x", 1)], 0.0, results)

@@ -30,13 +30,26 @@ def marker(name: str) -> str:
     return f"bench:{name}"
 
 
+def portable_argument(argument: str) -> str:
+    """A command-line argument without machine paths: an absolute path (alone or after `=`) becomes
+    relative to the checkout, or `<its last part>` outside it."""
+    prefix, _, value = argument.rpartition("=") if "=" in argument else ("", "", argument)
+    path = Path(value)
+    if not path.is_absolute():
+        return argument
+    inside = path.is_relative_to(PROJECT_ROOT)
+    shown = path.relative_to(PROJECT_ROOT).as_posix() if inside else f"<{path.name}>"
+    return f"{prefix}={shown}" if prefix else shown
+
+
 def record(name: str, figures: list[Figure], load_before: float, results_dir: Path = RESULTS_DIR) -> Path:
     """Write one benchmark's figures with the facts a reader needs to weigh them; returns the file."""
     script = Path(sys.argv[0]).resolve()
     shown = script.relative_to(PROJECT_ROOT) if script.is_relative_to(PROJECT_ROOT) else Path(script.name)
+    arguments = [portable_argument(argument) for argument in sys.argv[1:]]
     result = {
         "name": name,
-        "command": shlex.join(["python", shown.as_posix(), *sys.argv[1:]]),
+        "command": shlex.join(["python", shown.as_posix(), *arguments]),
         "commit": git_state()["git_commit"][:8],
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "cores": os.cpu_count(),
