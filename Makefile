@@ -47,10 +47,9 @@ reproduce: setup ## run the whole study reproduction on the embedded data, write
 	$(PY) -m src.reports.timings
 
 # pytest-xdist workers: one per core by default (TEST_WORKERS=0 runs every test in one process). Each test
-# file goes to one worker, so a module's fixtures are built once; files go out in collection order, which
-# tests/conftest.py sorts longest first.
+# file goes to one worker, so a module's fixtures are built once.
 TEST_WORKERS ?= auto
-XDIST = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+XDIST = -n $(TEST_WORKERS) --dist loadfile
 
 test: setup ## run the whole test suite (CI) on every core; prints the 30 slowest tests
 	$(PY) -m pytest $(XDIST) --durations=30

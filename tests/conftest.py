@@ -29,31 +29,13 @@ SLOW_FIXTURES = frozenset({"tiny", "tiny_partitioned", "tiny_champions", "spark"
 SLOW_MARKERS = ("spark", "browser")
 
 
-# The files that take longest in `make test` (its --durations output, 2 cores), longest first. They are
-# collected first and, with `--no-loadscope-reorder` (Makefile), xdist hands files to its workers in
-# collection order: the long files start at once instead of leaving one worker busy at the end.
-LONGEST_FILES = (
-    "test_spark.py", "test_study.py", "test_serving.py", "test_mlflow_ui.py", "test_atomic_outputs.py",
-    "test_reports.py", "test_experiment.py", "test_datasets.py", "test_profile.py", "test_settings.py",
-    "test_behaviour_joined.py", "test_readme_commands.py",
-)  # fmt: skip
-
-
-def _file_rank(item: pytest.Item) -> int:
-    """Position of the item's file in LONGEST_FILES (the others after them, in collection order)."""
-    name = item.path.name
-    return LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark slow every test that needs the tiny population, the tiny champions, Spark or a browser;
-    put the longest files first (a stable sort: the order inside a file is kept)."""
+    """Mark slow every test that needs the tiny population, the tiny champions, Spark or a browser."""
     for item in items:
         needs = SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         if needs or any(item.get_closest_marker(marker) for marker in SLOW_MARKERS):
             item.add_marker(pytest.mark.slow)
-    items.sort(key=_file_rank)
 
 
 @pytest.fixture(scope="session", autouse=True)
