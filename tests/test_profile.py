@@ -15,6 +15,7 @@ import pytest
 from mlflow import MlflowClient
 from omegaconf import OmegaConf
 
+from src import tracking
 from src.config import compose
 from src.data.errors import DataValidationError
 from src.data.warehouse import EVENT_SCHEMAS
@@ -154,6 +155,7 @@ def test_missing_champion_says_how_to_train_it(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_profile_matches_the_champions_own_predictions(profiled, tiny: Path) -> None:
     cfg, profile, sidecar = profiled
+    tracking.configure_store(cfg)  # the session fixture may have been built before another file moved MLflow
     subscribers = pd.read_parquet(tiny / "subscribers.parquet")
     assert profile["user_id"].is_unique and set(profile["user_id"]) == set(subscribers["user_id"])
     assert sidecar["counts"]["users_scored"] == len(profile) == subscribers["user_id"].nunique()
