@@ -238,3 +238,23 @@ def test_comparison_table_shows_the_paired_gap_to_the_ceiling() -> None:
     table = tables.comparison_table(runs, [])
     assert table["ceiling (accuracy)"].tolist() == ["0.729", "0.729"]
     assert table["gap on the same test users [95% CI]"].tolist() == ["0.041 [0.029, 0.053]", "–"]
+
+
+def test_the_spam_challenge_figures_follow_the_test_metrics_with_their_intervals() -> None:
+    runs = pd.DataFrame(
+        {
+            "run_id": ["aaaaaaaaaa", "bbbbbbbbbb"],
+            "tags.model": ["lightgbm", "svm"],
+            "metrics.test_f1_positive": [0.963, 0.972],
+            "metrics.challenge_false_positive_rate": [0.0, 0.097],
+            "metrics.challenge_false_positive_rate_lo": [0.0, 0.082],
+            "metrics.challenge_false_positive_rate_hi": [0.0, 0.113],
+            "metrics.challenge_spam_recall": [0.957, float("nan")],
+        }
+    )
+    table = tables.comparison_table(runs, [])
+    metrics = [c for c in table.columns if c not in ("model", "run")]
+    assert metrics == ["f1_positive", "challenge_false_positive_rate", "challenge_spam_recall"]
+    assert table["challenge_false_positive_rate"].tolist() == ["0.000 [0.000, 0.000]", "0.097 [0.082, 0.113]"]
+    assert table["challenge_spam_recall"].tolist() == ["0.957", "–"]
+    assert "challenge_spam_recall" not in tables.comparison_table(runs.drop(columns=runs.columns[-1]), [])

@@ -21,3 +21,10 @@ def metric_labels() -> dict[str, str]:
 def table_metrics() -> tuple[str, ...]:
     """The test metrics the report tables show, in column order."""
     return tuple(metric_labels())
+
+
+@cache
+def evaluation_metrics() -> tuple[str, ...]:
+    """Run-level figures on an evaluation set of the run's own (the spam challenge set), in column order."""
+    found = OmegaConf.to_container(OmegaConf.load(METRICS_FILE), resolve=True).get("evaluation_metrics") or {}
+    return tuple(str(metric) for metric in found)

@@ -7,11 +7,12 @@ import html
 import pandas as pd
 
 from src.reports.claims import NO_RUN, Claim, verdict
-from src.reports.metric_vocabulary import table_metrics
+from src.reports.metric_vocabulary import evaluation_metrics, table_metrics
 from src.reports.provenance import commit_column
 from src.reports.runs import metric_with_interval
 
 TABLE_METRICS = table_metrics()  # conf/report/metrics.yaml
+EVALUATION_METRICS = evaluation_metrics()  # the same file: run-level figures (the spam challenge set)
 
 
 def _value(row: pd.Series, key: str) -> float | None:
@@ -65,12 +66,14 @@ def headline_metric(runs: pd.DataFrame) -> str:
 
 
 def present_metrics(runs: pd.DataFrame, metrics: tuple[str, ...] = TABLE_METRICS) -> list[str]:
-    """The table metrics that at least one run logged on test, the task's headline metric included."""
+    """The table metrics that at least one run logged on test, the task's headline metric included, then
+    the run-level evaluation metrics (EVALUATION_METRICS) that at least one run logged."""
     found = [m for m in metrics if f"metrics.test_{m}" in runs and runs[f"metrics.test_{m}"].notna().any()]
     headline = headline_metric(runs)
     if headline not in found and f"metrics.test_{headline}" in runs:
         found.append(headline)
-    return found
+    logged = [m for m in EVALUATION_METRICS if f"metrics.{m}" in runs and runs[f"metrics.{m}"].notna().any()]
+    return found + [m for m in logged if f"metrics.test_{m}" not in runs]
 
 
 def series_table(runs: pd.DataFrame, metric: str, series: list[str]) -> pd.DataFrame:

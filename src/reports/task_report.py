@@ -193,6 +193,13 @@ def show_comparison(report: TaskReport) -> None:
         notes.append("Ceiling: the simulator's own best achievable figure (it knows the generating model).")
     if not notes:
         notes.append("The study publishes no figure for this task; models are compared with each other.")
+    if any(str(c).startswith("metrics.challenge_") for c in report.runs.columns):
+        notes.append(
+            "challenge_*: the generated challenge set of today's SMS (`python -m src.data.sms_challenge`: "
+            "signed transactional messages, personal chats, current spam styles), beside the corpus' test "
+            "figures: the share of legitimate messages called spam and the share of spam caught. It is an "
+            "evaluation only, never used in training or selection."
+        )
     _md(" ".join(notes))
 
 
