@@ -258,3 +258,28 @@ def test_the_spam_challenge_figures_follow_the_test_metrics_with_their_intervals
     assert table["challenge_false_positive_rate"].tolist() == ["0.000 [0.000, 0.000]", "0.097 [0.082, 0.113]"]
     assert table["challenge_spam_recall"].tolist() == ["0.957", "–"]
     assert "challenge_spam_recall" not in tables.comparison_table(runs.drop(columns=runs.columns[-1]), [])
+
+
+def test_a_kernel_that_dies_at_start_is_started_again(tmp_path: Path, monkeypatch) -> None:
+    import papermill
+
+    from src.reports import notebooks
+
+    calls: list[int] = []
+
+    def flaky(template: str, output: str, **_: object) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError(notebooks.KERNEL_START_FAILURE)  # a port taken by a kernel starting beside it
+        nbformat.write(nbformat.v4.new_notebook(), output)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    assert notebooks.execute(tmp_path / "t.ipynb", tmp_path / "out.ipynb", {}) is True
+    assert len(calls) == 2
+
+    def broken(template: str, output: str, **_: object) -> None:
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(papermill, "execute_notebook", broken)
+    with pytest.raises(RuntimeError, match="something else"):  # only a failed start is tried again
+        notebooks.execute(tmp_path / "t.ipynb", tmp_path / "out.ipynb", {})

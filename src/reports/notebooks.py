@@ -45,25 +45,40 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
+# Kernels of pages rendered at once (report_jobs) pick free TCP ports independently; two may pick the same
+# one, and the second kernel dies at start ("Address already in use"). Such a start is tried again.
+KERNEL_START_ATTEMPTS = 3
+KERNEL_START_FAILURE = "Kernel died before replying to kernel_info"
+
+
 def execute(template: Path, output: Path, parameters: dict[str, Any]) -> bool:
     """Run a template into output with papermill (kernel python3, cwd root); False on a failed cell."""
     import papermill
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        papermill.execute_notebook(
-            str(template),
-            str(output),
-            parameters=parameters,
-            kernel_name="python3",
-            language="python",
-            cwd=str(PROJECT_ROOT),
-            progress_bar=False,
-            log_output=False,
-        )
-    except papermill.PapermillExecutionError as err:
-        log.error("%s failed in cell %s: %s: %s", output.name, err.exec_count, err.ename, err.evalue)
-        return False
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(
+                str(template),
+                str(output),
+                parameters=parameters,
+                kernel_name="python3",
+                language="python",
+                cwd=str(PROJECT_ROOT),
+                progress_bar=False,
+                log_output=False,
+            )
+            break
+        except papermill.PapermillExecutionError as err:
+            log.error("%s failed in cell %s: %s: %s", output.name, err.exec_count, err.ename, err.evalue)
+            return False
+        except RuntimeError as err:
+            if KERNEL_START_FAILURE not in str(err) or attempt == KERNEL_START_ATTEMPTS:
+                raise
+            log.warning(
+                "%s: the notebook kernel died at start (%s); starting it again (attempt %d of %d)",
+                output.name, err, attempt + 1, KERNEL_START_ATTEMPTS,
+            )  # fmt: skip
     _portable(output)
     return True
 
