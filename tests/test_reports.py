@@ -257,7 +257,8 @@ def test_the_spam_challenge_figures_follow_the_test_metrics_with_their_intervals
     assert metrics == ["f1_positive", "challenge_false_positive_rate", "challenge_spam_recall"]
     assert table["challenge_false_positive_rate"].tolist() == ["0.000 [0.000, 0.000]", "0.097 [0.082, 0.113]"]
     assert table["challenge_spam_recall"].tolist() == ["0.957", "–"]
-    assert "challenge_spam_recall" not in tables.comparison_table(runs.drop(columns=runs.columns[-1]), [])
+    without = runs.drop(columns="metrics.challenge_spam_recall")
+    assert "challenge_spam_recall" not in tables.comparison_table(without, [])
 
 
 def test_a_kernel_that_dies_at_start_is_started_again(tmp_path: Path, monkeypatch) -> None:

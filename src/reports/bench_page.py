@@ -44,12 +44,11 @@ def portable_argument(argument: str) -> str:
 
 def record(name: str, figures: list[Figure], load_before: float, results_dir: Path = RESULTS_DIR) -> Path:
     """Write one benchmark's figures with the facts a reader needs to weigh them; returns the file."""
-    script = Path(sys.argv[0]).resolve()
-    shown = script.relative_to(PROJECT_ROOT) if script.is_relative_to(PROJECT_ROOT) else Path(script.name)
-    arguments = [portable_argument(argument) for argument in sys.argv[1:]]
+    script = str(Path(sys.argv[0]).resolve())
+    arguments = [portable_argument(argument) for argument in (script, *sys.argv[1:])]
     result = {
         "name": name,
-        "command": shlex.join(["python", shown.as_posix(), *arguments]),
+        "command": shlex.join(["python", *arguments]),
         "commit": git_state()["git_commit"][:8],
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "cores": os.cpu_count(),

@@ -12,9 +12,15 @@ METRICS_FILE = CONF_DIR / "report" / "metrics.yaml"
 
 
 @cache
+def _vocabulary() -> dict:
+    """conf/report/metrics.yaml, read once."""
+    return OmegaConf.to_container(OmegaConf.load(METRICS_FILE), resolve=True)
+
+
+@cache
 def metric_labels() -> dict[str, str]:
     """metric -> the label figures give it, in the tables' column order (the name when no label is set)."""
-    found = OmegaConf.to_container(OmegaConf.load(METRICS_FILE), resolve=True)["table_metrics"]
+    found = _vocabulary()["table_metrics"]
     return {str(metric): str(label or metric) for metric, label in found.items()}
 
 
@@ -23,8 +29,11 @@ def table_metrics() -> tuple[str, ...]:
     return tuple(metric_labels())
 
 
-@cache
 def evaluation_metrics() -> tuple[str, ...]:
     """Run-level figures on an evaluation set of the run's own (the spam challenge set), in column order."""
-    found = OmegaConf.to_container(OmegaConf.load(METRICS_FILE), resolve=True).get("evaluation_metrics") or {}
-    return tuple(str(metric) for metric in found)
+    return tuple(str(metric) for metric in _vocabulary().get("evaluation_metrics") or [])
+
+
+def evaluation_note() -> str:
+    """What a page says under its comparison table when it shows an evaluation metric."""
+    return str(_vocabulary().get("evaluation_note") or "")

@@ -14,6 +14,7 @@ from src.config import compose
 from src.identity import Pair
 from src.reports import figures, store, tables
 from src.reports.claims import VERDICT_RULE, Claim, load_claims
+from src.reports.metric_vocabulary import evaluation_note
 from src.reports.provenance import commit_column, commit_text, data_checksums, run_commits
 from src.reports.runs import (
     champion_run,
@@ -193,13 +194,8 @@ def show_comparison(report: TaskReport) -> None:
         notes.append("Ceiling: the simulator's own best achievable figure (it knows the generating model).")
     if not notes:
         notes.append("The study publishes no figure for this task; models are compared with each other.")
-    if any(str(c).startswith("metrics.challenge_") for c in report.runs.columns):
-        notes.append(
-            "challenge_*: the generated challenge set of today's SMS (`python -m src.data.sms_challenge`: "
-            "signed transactional messages, personal chats, current spam styles), beside the corpus' test "
-            "figures: the share of legitimate messages called spam and the share of spam caught. It is an "
-            "evaluation only, never used in training or selection."
-        )
+    if any(f"metrics.{metric}" in report.runs for metric in tables.EVALUATION_METRICS):
+        notes.append(evaluation_note())  # conf/report/metrics.yaml
     _md(" ".join(notes))
 
 
