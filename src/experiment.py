@@ -31,6 +31,7 @@ from src.data.task_data import TaskData, check_targets
 from src.errors import ConfigError, IncompatibleModel, ProfilingError
 from src.identity import pair_of
 from src.models import registry
+from src.models.calibration import NONE as NO_CALIBRATION
 from src.models.calibration import base_estimator, calibrated, calibrated_grid, calibration_method
 from src.models.evaluate import (
     Split,
@@ -101,6 +102,22 @@ def model_params(cfg: DictConfig) -> dict[str, Any]:
         )
     params = cfg.model.get("params") or {}
     return OmegaConf.to_container(params, resolve=True) if isinstance(params, DictConfig) else dict(params)
+
+
+def early_stopping_rounds(cfg: DictConfig) -> int | None:
+    """The variant's `early_stopping_rounds` (boosting rounds chosen on validation), None when unset.
+
+    None too when `model.params.n_estimators` fixes the rounds on the command line (a set value is
+    not tuned, as with the grid), and when the task calibrates this model: the calibrator re-fits it
+    on its own folds, with the rounds the variant gives.
+    """
+    variant = (cfg.model.get("variants") or {}).get(cfg.features.kind) or {}
+    rounds = variant.get("early_stopping_rounds")
+    if rounds is None or "n_estimators" in model_params(cfg):
+        return None
+    if calibration_method(cfg.task.get("calibration"), str(cfg.model.name)) != NO_CALIBRATION:
+        return None
+    return int(rounds)
 
 
 def check_estimator_params(cfg: DictConfig, spec: DictConfig, params: dict[str, Any]) -> None:
@@ -387,6 +404,7 @@ def fit_target(
         mode=cfg.task.get("selection_mode", "max"),
         positive_label=positive_label,
         threshold=cfg.task.get("decision_threshold"),
+        early_stopping_rounds=early_stopping_rounds(cfg),
     )
     results.metrics["time_select_s"] = time.perf_counter() - t0
     log.info(

@@ -129,15 +129,22 @@ def render_task(cfg: DictConfig, pair: Pair, overrides: list[str]) -> bool:
     return ok
 
 
-def render_summary(cfg: DictConfig, overrides: list[str]) -> bool:
-    """reports/summary.{ipynb,html,md} and reports/results.md; False if a cell failed."""
+def render_summary_page(cfg: DictConfig, overrides: list[str]) -> bool:
+    """reports/summary.{ipynb,html}; False if a cell failed. It reads the store only, not the task pages."""
     reports_dir = Path(cfg.paths.reports_dir)
     notebook = reports_dir / "summary.ipynb"
+    t0 = time.perf_counter()
     ok = execute(Path(cfg.paths.notebooks_dir) / SUMMARY_TEMPLATE, notebook, {"overrides": overrides})
     to_html(notebook, reports_dir / "summary.html", title="summary")
+    log.info("summary page: %.1f s", time.perf_counter() - t0)
+    return ok
+
+
+def write_summary_files(cfg: DictConfig) -> None:
+    """reports/summary.md and reports/results.md (after the task pages: summary.md links their charts)."""
+    reports_dir = Path(cfg.paths.reports_dir)
     (reports_dir / "summary.md").write_text(markdown(collect(cfg=cfg)), encoding="utf-8")
     write_results(cfg, reports_dir / "results.md")
-    return ok
 
 
 def report_jobs(cfg: DictConfig) -> int:
@@ -154,17 +161,26 @@ def timed_render_task(cfg: DictConfig, pair: Pair, overrides: list[str]) -> bool
     return ok
 
 
-def render_tasks(cfg: DictConfig, pairs: list[Pair], overrides: list[str]) -> list[tuple[Pair, bool]]:
-    """Render every pair's report, `report_jobs` at once (each page has its own notebook kernel and files)."""
-    jobs = min(report_jobs(cfg), len(pairs))
+def render_tasks(
+    cfg: DictConfig, pairs: list[Pair], overrides: list[str], *, summary_page: bool = False
+) -> list[tuple[Pair | None, bool]]:
+    """Render every pair's report, `report_jobs` at once (each page has its own notebook kernel and files).
+
+    With `summary_page`, the summary's page renders in the same pool, first (it takes longest), and its
+    result is the last item, paired with None.
+    """
+    jobs = min(report_jobs(cfg), len(pairs) + int(summary_page))
     if jobs <= 1:
         bar = tqdm(pairs, desc="task reports", unit="report", disable=None)
-        return [(pair, timed_render_task(cfg, pair, overrides)) for pair in bar]
+        rendered = [(pair, timed_render_task(cfg, pair, overrides)) for pair in bar]
+        return rendered + ([(None, render_summary_page(cfg, overrides))] if summary_page else [])
     # spawned workers: a fresh interpreter each, nothing inherited from this process's MLflow clients
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        summary = pool.submit(render_summary_page, cfg, overrides) if summary_page else None
         futures = [pool.submit(timed_render_task, cfg, pair, overrides) for pair in pairs]
-        return [(pair, future.result()) for pair, future in zip(pairs, futures, strict=True)]
+        rendered = [(pair, future.result()) for pair, future in zip(pairs, futures, strict=True)]
+        return rendered + ([(None, summary.result())] if summary is not None else [])
 
 
 def render_all(cfg: DictConfig, overrides: list[str] | None = None) -> list[str]:
@@ -176,12 +192,15 @@ def render_all(cfg: DictConfig, overrides: list[str] | None = None) -> list[str]
         log.warning(
             "no finished runs in %s: the summary will say so (run `make reproduce`)", cfg.mlflow.tracking_uri
         )
-    failed = [pair.suffix for pair, ok in render_tasks(cfg, pairs, overrides) if not ok]
+    rendered = render_tasks(cfg, pairs, overrides, summary_page=True)
+    failed = [pair.suffix if pair is not None else "summary" for pair, ok in rendered if not ok]
     t0 = time.perf_counter()
-    if not render_summary(cfg, overrides):
-        failed.append("summary")
+    write_summary_files(cfg)
     readme.update_readme(cfg)
-    log.info("summary: %.1f s; all reports: %.1f s", time.perf_counter() - t0, time.perf_counter() - started)
+    log.info(
+        "summary.md, results.md, README: %.1f s; all reports: %.1f s",
+        time.perf_counter() - t0, time.perf_counter() - started,
+    )  # fmt: skip
     return failed
 
 

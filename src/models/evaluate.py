@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from src.data.splits import SPLITS, Split, make_split  # noqa: F401  (re-exported: the harness's split)
 from src.models.bootstrap import bootstrap_intervals  # noqa: F401  (re-exported)
+from src.models.early_stopping import fit_early_stopped
 
 log = logging.getLogger(__name__)
 SLOW_FIT_S = 2.0  # a fit longer than this is logged with its time (a sweep is never silent for long)
@@ -103,6 +104,7 @@ def select_on_validation(
     mode: str = "max",
     positive_label: Any = None,
     threshold: str | None = None,
+    early_stopping_rounds: int | None = None,
 ) -> Selection:
     """Fit every grid point on train, score it on validation, keep the best (first on ties).
 
@@ -110,7 +112,9 @@ def select_on_validation(
     shared by every grid point (the returned pipeline holds it with the best model). With
     `threshold="f1"` (binary tasks), each grid point decides with the probability threshold of
     the positive class that maximises F1 on validation, is scored with it, and the best model is
-    returned inside `FixedThresholdClassifier` (a re-fit keeps the threshold).
+    returned inside `FixedThresholdClassifier` (a re-fit keeps the threshold). With
+    `early_stopping_rounds`, each grid point also chooses its number of boosting rounds on validation
+    (`src.models.early_stopping`); the table shows it as `n_estimators`.
     """
     check_threshold_rule(threshold, positive_label)
     points = list(ParameterGrid({f"model__{k}": list(v) for k, v in (grid or {}).items()})) or [{}]
@@ -132,7 +136,11 @@ def select_on_validation(
             **{key.removeprefix("model__"): value for key, value in params.items()}
         )
         started = time.perf_counter()
-        model.fit(F_train, y_train)
+        if early_stopping_rounds:
+            rounds = fit_early_stopped(model, F_train, y_train, F_val, y_val, early_stopping_rounds)
+            params = {**params, "model__n_estimators": rounds}
+        else:
+            model.fit(F_train, y_train)
         if (took := time.perf_counter() - started) > SLOW_FIT_S:
             log.info("fitted %s %s in %.1f s", type(model).__name__, params or "(defaults)", took)
         row = {k.removeprefix("model__"): v for k, v in params.items()}
