@@ -46,10 +46,12 @@ reproduce: setup ## run the whole study reproduction on the embedded data, write
 	$(call stage,audit (no machine path in the store),$(PY) -m src.audit)
 	$(PY) -m src.reports.timings
 
-# pytest-xdist workers: one per core by default (TEST_WORKERS=0 runs every test in one process). Each test
-# file goes to one worker, so a module's fixtures are built once.
-TEST_WORKERS ?= auto
-XDIST = -n $(TEST_WORKERS) --dist loadfile
+# pytest-xdist workers: two per core by default, as many tests wait on a fresh process, a server or
+# another worker's session build (TEST_WORKERS=0 runs every test in one process). Each test file goes to
+# one worker, so a module's fixtures are built once; files are handed out in collection order, longest
+# first (tests/conftest.py LONGEST_FIRST), not xdist's most-tests-first.
+TEST_WORKERS ?= $(shell echo $$(( 2 * $$(nproc) )))
+XDIST = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: setup ## run the whole test suite (CI) on every core; prints the 30 slowest tests
 	$(PY) -m pytest $(XDIST) --durations=30
