@@ -7,6 +7,7 @@ builds it in the run's shared temporary folder and the other workers wait for it
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from tests.helpers.champions import TinyChampions, train_champions, trained_cham
 from tests.helpers.mlflow_store import stores_from_template
 from tests.helpers.once import built_once
 from tests.helpers.profile import profile_cfg
+
+SIDECAR_PICKLE = "sidecar.pickle"  # the `profiled` fixture's sidecar, as build_profile returned it
 
 # A test that needs one of these simulates, trains or starts Spark (directly or through another fixture),
 # and a test with one of these markers starts Spark or a browser: all of them belong to the slow tier.
@@ -124,10 +127,19 @@ def store(tiny_champions: TinyChampions) -> Path:
 
 @pytest.fixture(scope="session")
 def profiled(tiny: Path, store: Path, tmp_path_factory: pytest.TempPathFactory):
-    """(config, profile, sidecar) of the tiny population in one chunk, scored by the tiny champions."""
-    cfg = profile_cfg(store, tiny, tmp_path_factory.mktemp("out") / "profile.parquet")
-    sidecar = build_profile(cfg)
-    return cfg, pd.read_parquet(cfg.output), sidecar
+    """(config, profile, sidecar) of the tiny population in one chunk, scored by the tiny champions.
+
+    Scored once per run like the population (test_profile.py and test_spark.py read it, often on two
+    workers); the sidecar build_profile returned is kept as a pickle so every reader gets the same dict.
+    """
+
+    def build(out: Path) -> None:
+        sidecar = build_profile(profile_cfg(store, tiny, out / "profile.parquet"))
+        (out / SIDECAR_PICKLE).write_bytes(pickle.dumps(sidecar))
+
+    out = built_once(tmp_path_factory, "profiled", build)
+    cfg = profile_cfg(store, tiny, out / "profile.parquet")
+    return cfg, pd.read_parquet(cfg.output), pickle.loads((out / SIDECAR_PICKLE).read_bytes())
 
 
 @pytest.fixture(scope="session")
