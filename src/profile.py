@@ -40,17 +40,7 @@ from omegaconf import DictConfig
 import src.config  # noqa: F401  (registers the ${project_root:} resolver before Hydra composes)
 from src.data.layout import table_path, table_sha256
 from src.errors import ConfigError, ProfilingError
-from src.features.backends import check_backend, configured_backend, require_spark
-from src.features.behaviour import INPUT_TABLES
 from src.io_atomic import atomic_output
-from src.scoring.champions import load_champions, load_labeller
-from src.scoring.inputs import check_inputs, chunk_ranges, level_counts, pin_window, subscriber_ids
-from src.scoring.job import Job, timed
-from src.scoring.output import output_schema, sidecar_record, write_sidecar
-from src.scoring.passes import features_pass, scores_pass
-from src.scoring.rfm import rfm_reference_month
-from src.scoring.settings import load_settings
-from src.scoring.spark_passes import spark_passes
 from src.settings import ProfileSettings, check_settings
 
 log = logging.getLogger("src.profile")
@@ -60,11 +50,22 @@ ENGINES = ("local", "spark")
 
 def build_profile(cfg: DictConfig) -> dict[str, Any]:
     """Score every subscriber of `cfg.input` with the champions and write `cfg.output`; return the sidecar."""
+    # imported here, not at the top: the scoring modules bring mlflow, sklearn and the feature backends
+    # (seconds of imports), which a bad setting or `--cfg job` should not wait for
+    from src.features import backends, behaviour
+    from src.scoring import rfm, spark_passes
+    from src.scoring import settings as scoring_settings
+    from src.scoring.champions import load_champions, load_labeller
+    from src.scoring.inputs import check_inputs, chunk_ranges, level_counts, pin_window, subscriber_ids
+    from src.scoring.job import Job, timed
+    from src.scoring.output import output_schema, sidecar_record, write_sidecar
+    from src.scoring.passes import features_pass, scores_pass
+
     started = time.perf_counter()
     timings: dict[str, float] = {}
     folder, output = _paths(cfg)
     engine = _engine(cfg)
-    settings = load_settings(cfg)
+    settings = scoring_settings.load_settings(cfg)
     with timed(timings, "check_inputs"):
         check = check_inputs(folder)
         ids = subscriber_ids(folder)
@@ -76,10 +77,10 @@ def build_profile(cfg: DictConfig) -> dict[str, Any]:
         champions = load_champions(cfg)
         labeller, labeller_record = load_labeller(cfg)
     with timed(timings, "checksums"):
-        checksums = {name: table_sha256(table_path(folder, name)) for name in INPUT_TABLES}
+        checksums = {name: table_sha256(table_path(folder, name)) for name in behaviour.INPUT_TABLES}
     with timed(timings, "window"):
         settings = dataclasses.replace(settings, spec=pin_window(folder, settings.spec))
-        reference_month = rfm_reference_month(folder, settings.rfm)
+        reference_month = rfm.rfm_reference_month(folder, settings.rfm)
     chunks = chunk_ranges(ids, settings.chunk_users)
     job = Job(folder, settings, champions, labeller, chunks, reference_month, timings)
     log.info(
@@ -91,10 +92,10 @@ def build_profile(cfg: DictConfig) -> dict[str, Any]:
     models["titles"] = labeller_record
     output.parent.mkdir(parents=True, exist_ok=True)
     if engine == "spark":  # a folder of Parquet files, one block of user_ids each
-        written, no_events = spark_passes(job, cfg.spark, output_schema(job, models), output)
+        written, no_events = spark_passes.spark_passes(job, cfg.spark, output_schema(job, models), output)
     else:
         with tempfile.TemporaryDirectory(prefix=".profile-", dir=output.parent) as spill:
-            spilled, totals = features_pass(job, Path(spill), con=configured_backend(cfg))
+            spilled, totals = features_pass(job, Path(spill), con=backends.configured_backend(cfg))
             with atomic_output(output) as partial:
                 written, no_events = scores_pass(job, spilled, totals, output_schema(job, models), partial)
     if written != len(ids):  # never drop a user
@@ -133,6 +134,8 @@ def _paths(cfg: DictConfig) -> tuple[Path, Path]:
 
 def _engine(cfg: DictConfig) -> str:
     """`engine`: local (DuckDB and pandas in this process) or spark (conf/spark); Spark must be runnable."""
+    from src.features.backends import check_backend, require_spark  # ibis: imported once a profile is built
+
     engine = str(cfg.get("engine") or "local")
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {list(ENGINES)}, got '{engine}'")

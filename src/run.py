@@ -13,7 +13,6 @@ from omegaconf import DictConfig
 import src.config  # noqa: F401  (registers the ${project_root:} resolver before Hydra composes)
 from src import tracking
 from src.errors import IncompatibleModel, ProfilingError
-from src.experiment import run as run_experiment
 from src.settings import RunSettings, check_settings
 
 log = logging.getLogger("src.run")
@@ -52,6 +51,10 @@ def main(cfg: DictConfig) -> dict | None:
     """Compose, run one experiment, and turn user-fixable errors into one line."""
     try:
         check_settings(cfg, RunSettings)  # every bad setting is one line before any work starts
+        # imported here, not at the top: mlflow, sklearn and the estimators take seconds to import, which a
+        # bad setting, `--help` or `--cfg job` should not wait for
+        from src.experiment import run as run_experiment
+
         return run_experiment(cfg, overrides=_overrides())
     except IncompatibleModel as skip:
         log.warning("skipped: %s", skip)

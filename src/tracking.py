@@ -54,6 +54,8 @@ def configure_store(cfg: DictConfig) -> None:
     Path(cfg.mlflow.artifact_root).mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(cfg.mlflow.tracking_uri)
     mlflow.set_registry_uri(cfg.mlflow.registry_uri)
+    while PENDING_RUN_STARTS:  # a single run prepares the store when it first opens it
+        PrepareMlflowStore().prepare(PENDING_RUN_STARTS.pop())
 
 
 def experiment_name(cfg: DictConfig, task: str | None = None) -> str:
@@ -189,7 +191,8 @@ class PrepareMlflowStore(Callback):
     The sweep's parent runs are created here, before parallel jobs start, so no two jobs race to make one.
     """
 
-    def _prepare(self, config: DictConfig) -> None:
+    def prepare(self, config: DictConfig) -> None:
+        """Create the store and every task's experiment."""
         from hydra.core.hydra_config import HydraConfig
 
         HydraConfig.instance().set_config(config)
@@ -199,7 +202,7 @@ class PrepareMlflowStore(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Prepare before the launcher forks or spawns jobs, and open the sweep's parent runs."""
-        self._prepare(config)
+        self.prepare(config)
         sweep = sweep_id()
         run_set = str(config.mlflow.get("run_set") or "adhoc")
         for task in swept_tasks(config):
@@ -208,13 +211,20 @@ class PrepareMlflowStore(Callback):
         OPEN_SWEEPS[sweep] = config
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Single runs prepare too, so the first run on a fresh clone works."""
-        self._prepare(config)
+        """Single runs prepare too, so the first run on a fresh clone works.
+
+        Deferred to the run's first `configure_store`: a run refused by its settings check fails in one
+        line without importing mlflow or creating a store.
+        """
+        PENDING_RUN_STARTS.append(config)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Close the sweep's parent runs and print one results table of its jobs."""
         finish_open_sweeps()
 
+
+# single runs whose store is prepared by their first configure_store (PrepareMlflowStore.on_run_start)
+PENDING_RUN_STARTS: list[DictConfig] = []
 
 # sweeps this process started and has not closed: Hydra skips on_multirun_end when a job failed,
 # so `python -m src.run` closes them on its way out (finish_open_sweeps)

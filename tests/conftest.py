@@ -7,6 +7,7 @@ builds it in the run's shared temporary folder and the other workers wait for it
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,19 +24,51 @@ from tests.helpers.mlflow_store import stores_from_template
 from tests.helpers.once import built_once
 from tests.helpers.profile import profile_cfg
 
+SIDECAR_PICKLE = "sidecar.pickle"  # the `profiled` fixture's sidecar, as build_profile returned it
+
 # A test that needs one of these simulates, trains or starts Spark (directly or through another fixture),
 # and a test with one of these markers starts Spark or a browser: all of them belong to the slow tier.
 SLOW_FIXTURES = frozenset({"tiny", "tiny_partitioned", "tiny_champions", "spark"})
 SLOW_MARKERS = ("spark", "browser")
 
+# The longest test files (pytest --durations, summed per file), longest first. `make test` hands whole
+# files to the workers in collection order (--dist loadfile --no-loadscope-reorder): these start first so
+# that none of them is left running alone at the end while the other workers sit idle. The other files
+# follow in their usual order; a file missing from this list only starts later.
+LONGEST_FIRST = (
+    "test_spark.py",
+    "test_study.py",
+    "test_serving.py",
+    "test_experiment.py",
+    "test_reports.py",
+    "test_readme_commands.py",
+    "test_profile.py",
+    "test_atomic_outputs.py",
+    "test_run_sets.py",
+    "test_ceiling_probe.py",
+    "test_mlflow_ui.py",
+    "test_datasets.py",
+    "test_behaviour_joined.py",
+    "test_text_tasks.py",
+    "test_promote.py",
+    "test_lifecycle.py",
+    "test_simulate.py",
+    "test_tabular_data.py",
+)
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark slow every test that needs the tiny population, the tiny champions, Spark or a browser."""
+    """Mark slow every test that needs the tiny population, the tiny champions, Spark or a browser.
+
+    Then put the files of LONGEST_FIRST first (a stable sort: the tests of a file keep their order).
+    """
     for item in items:
         needs = SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         if needs or any(item.get_closest_marker(marker) for marker in SLOW_MARKERS):
             item.add_marker(pytest.mark.slow)
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -94,10 +127,19 @@ def store(tiny_champions: TinyChampions) -> Path:
 
 @pytest.fixture(scope="session")
 def profiled(tiny: Path, store: Path, tmp_path_factory: pytest.TempPathFactory):
-    """(config, profile, sidecar) of the tiny population in one chunk, scored by the tiny champions."""
-    cfg = profile_cfg(store, tiny, tmp_path_factory.mktemp("out") / "profile.parquet")
-    sidecar = build_profile(cfg)
-    return cfg, pd.read_parquet(cfg.output), sidecar
+    """(config, profile, sidecar) of the tiny population in one chunk, scored by the tiny champions.
+
+    Scored once per run like the population (test_profile.py and test_spark.py read it, often on two
+    workers); the sidecar build_profile returned is kept as a pickle so every reader gets the same dict.
+    """
+
+    def build(out: Path) -> None:
+        sidecar = build_profile(profile_cfg(store, tiny, out / "profile.parquet"))
+        (out / SIDECAR_PICKLE).write_bytes(pickle.dumps(sidecar))
+
+    out = built_once(tmp_path_factory, "profiled", build)
+    cfg = profile_cfg(store, tiny, out / "profile.parquet")
+    return cfg, pd.read_parquet(cfg.output), pickle.loads((out / SIDECAR_PICKLE).read_bytes())
 
 
 @pytest.fixture(scope="session")

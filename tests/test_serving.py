@@ -97,15 +97,29 @@ def churn_champion(tmp_path_factory):
     return _train(root, "task=churn", "model=logreg"), root
 
 
-@pytest.mark.slow
-def test_served_churn_champion_answers_like_pyfunc(churn_champion):
+@pytest.fixture(scope="module")
+def churn_server(churn_champion):
+    """One server of the churn champion for the tests that query it, started as _served_and_local does."""
     cfg, root = churn_champion
+    workdir = root / "serve"
+    workdir.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MLFLOW_TRACKING_URI")}
+    uri = champion_uri(cfg, "churn")
+    with serving(
+        uri, cfg.mlflow.tracking_uri, workdir / "server.log", timeout_s=120, cwd=workdir, env=env
+    ) as server:
+        yield server
+
+
+@pytest.mark.slow
+def test_served_churn_champion_answers_like_pyfunc(churn_champion, churn_server):
+    cfg, _ = churn_champion
     rows = _test_rows(cfg, 20)
     assert {"customerID", "tenure", "Contract", "TotalCharges"} <= set(rows.columns)
     assert "Churn" not in rows.columns  # raw input, target excluded
-    workdir = root / "serve"
-    workdir.mkdir()
-    served, local = _served_and_local(cfg, "churn", rows, workdir)
+    served = post_frame(churn_server.url, rows, timeout_s=60)
+    configure_store(cfg)
+    local = mlflow.pyfunc.load_model(champion_uri(cfg, "churn")).predict(rows)
     assert list(local.columns) == ["prediction", "proba_No", "proba_Yes"]
     _assert_same_scores(served, local)
 
@@ -121,22 +135,18 @@ def _plain_request(rows: pd.DataFrame, tenure: list) -> dict:
 
 
 @pytest.mark.slow
-def test_served_churn_champion_takes_plain_json_numbers_and_refuses_fractional_tenure(churn_champion):
-    cfg, root = churn_champion
+def test_served_churn_champion_takes_plain_json_numbers_and_refuses_fractional_tenure(
+    churn_champion, churn_server
+):
+    cfg, _ = churn_champion
     rows = _test_rows(cfg, 4)
     ok = _plain_request(rows, [12, 3.0, None, 0])
     assert ok["dataframe_split"]["data"][1][ok["dataframe_split"]["columns"].index("tenure")] == 3.0
     bad = _plain_request(rows, [12, 1.5, 2, 0])
-    workdir = root / "serve_json"
-    workdir.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MLFLOW_TRACKING_URI")}
     uri = champion_uri(cfg, "churn")
-    with serving(uri, cfg.mlflow.tracking_uri, workdir / "server.log", cwd=workdir, env=env) as server:
-        served = post_json(server.url, ok)
-        with pytest.raises(
-            ServerError, match=r"HTTP 400.*column 'tenure', row 2: expected an integer, got 1.5"
-        ):
-            post_json(server.url, bad)
+    served = post_json(churn_server.url, ok)
+    with pytest.raises(ServerError, match=r"HTTP 400.*column 'tenure', row 2: expected an integer, got 1.5"):
+        post_json(churn_server.url, bad)
     configure_store(cfg)
     split = ok["dataframe_split"]
     local = mlflow.pyfunc.load_model(uri).predict(pd.DataFrame(split["data"], columns=split["columns"]))
