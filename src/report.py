@@ -12,7 +12,9 @@ import logging
 import multiprocessing
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +24,7 @@ from tqdm import tqdm
 from src import tracking
 from src.config import compose
 from src.identity import SEPARATOR, Pair
+from src.paths import PROJECT_ROOT
 from src.reports import readme, run_figures, store
 from src.reports.notebooks import execute, to_html
 from src.reports.provenance import commit_text
@@ -177,10 +180,26 @@ def render_tasks(
     # spawned workers: a fresh interpreter each, nothing inherited from this process's MLflow clients
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        summary = pool.submit(render_summary_page, cfg, overrides) if summary_page else None
-        futures = [pool.submit(timed_render_task, cfg, pair, overrides) for pair in pairs]
+        with checkout_first_on_path():  # the workers start at these submits
+            summary = pool.submit(render_summary_page, cfg, overrides) if summary_page else None
+            futures = [pool.submit(timed_render_task, cfg, pair, overrides) for pair in pairs]
         rendered = [(pair, future.result()) for pair, future in zip(pairs, futures, strict=True)]
         return rendered + ([(None, summary.result())] if summary is not None else [])
+
+
+@contextmanager
+def checkout_first_on_path() -> Iterator[None]:
+    """This checkout first on `sys.path` while workers are spawned (they copy it), then as it was.
+
+    Loading a registered model puts the copy of `src/` it was logged with first on `sys.path` (MLflow's
+    `code_paths`); a worker spawned after that would import that copy, which has no `conf/`.
+    """
+    saved = list(sys.path)
+    sys.path.insert(0, str(PROJECT_ROOT))
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
 
 
 def render_all(cfg: DictConfig, overrides: list[str] | None = None) -> list[str]:

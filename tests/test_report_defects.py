@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -209,3 +210,29 @@ def test_reports_render_in_parallel_workers_in_the_order_of_their_pairs(monkeypa
     assert [(pair.task, ok) for pair, ok in rendered] == [("churn", True), ("spam", False), ("topic", True)]
     sequential = report.render_tasks(compose(["report_jobs=1"]), pairs, [])
     assert pools == [2] and sequential == rendered
+
+
+def test_spawned_report_workers_import_this_checkout_after_a_model_put_its_code_first(tmp_path, monkeypatch):
+    """Loading a champion puts the `src/` copy it was logged with first on sys.path (MLflow code_paths);
+    report workers spawned afterwards must still import this checkout (a copy has no conf/)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from src import report
+    from src.config import compose
+
+    decoy = tmp_path / "src"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("raise ImportError('a model artifact copy of src/')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    context = multiprocessing.get_context("spawn")
+    cfg = compose(["report_jobs=3"])
+    # the defect: the worker imports the copy and dies
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool, pytest.raises(BrokenProcessPool):
+        pool.submit(report.report_jobs, cfg).result()
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        with report.checkout_first_on_path():
+            future = pool.submit(report.report_jobs, cfg)
+        assert future.result() == 3
+    assert sys.path[0] == str(tmp_path)  # restored after the workers started
