@@ -212,6 +212,7 @@ def test_reports_render_in_parallel_workers_in_the_order_of_their_pairs(monkeypa
     assert pools == [2] and sequential == rendered
 
 
+@pytest.mark.slow  # starts two worker processes
 def test_spawned_report_workers_import_this_checkout_after_a_model_put_its_code_first(tmp_path, monkeypatch):
     """Loading a champion puts the `src/` copy it was logged with first on sys.path (MLflow code_paths);
     report workers spawned afterwards must still import this checkout (a copy has no conf/)."""
