@@ -7,7 +7,7 @@ builds it in the run's shared temporary folder and the other workers wait for it
 
 from __future__ import annotations
 
-import pickle
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,12 +19,11 @@ from src.config import compose
 from src.data.simulate import simulate
 from src.features.backends import spark_missing, spark_session
 from src.profile import build_profile
+from src.scoring.output import sidecar_path
 from tests.helpers.champions import TinyChampions, train_champions, trained_champions
 from tests.helpers.mlflow_store import stores_from_template
 from tests.helpers.once import built_once
 from tests.helpers.profile import profile_cfg
-
-SIDECAR_PICKLE = "sidecar.pickle"  # the `profiled` fixture's sidecar, as build_profile returned it
 
 # A test that needs one of these simulates, trains or starts Spark (directly or through another fixture),
 # and a test with one of these markers starts Spark or a browser: all of them belong to the slow tier.
@@ -130,16 +129,15 @@ def profiled(tiny: Path, store: Path, tmp_path_factory: pytest.TempPathFactory):
     """(config, profile, sidecar) of the tiny population in one chunk, scored by the tiny champions.
 
     Scored once per run like the population (test_profile.py and test_spark.py read it, often on two
-    workers); the sidecar build_profile returned is kept as a pickle so every reader gets the same dict.
+    workers); every reader gets the sidecar build_profile wrote next to the profile (`<output>.json`).
     """
 
     def build(out: Path) -> None:
-        sidecar = build_profile(profile_cfg(store, tiny, out / "profile.parquet"))
-        (out / SIDECAR_PICKLE).write_bytes(pickle.dumps(sidecar))
+        build_profile(profile_cfg(store, tiny, out / "profile.parquet"))
 
-    out = built_once(tmp_path_factory, "profiled", build)
-    cfg = profile_cfg(store, tiny, out / "profile.parquet")
-    return cfg, pd.read_parquet(cfg.output), pickle.loads((out / SIDECAR_PICKLE).read_bytes())
+    cfg = profile_cfg(store, tiny, built_once(tmp_path_factory, "profiled", build) / "profile.parquet")
+    sidecar = json.loads(sidecar_path(Path(cfg.output)).read_text(encoding="utf-8"))
+    return cfg, pd.read_parquet(cfg.output), sidecar
 
 
 @pytest.fixture(scope="session")
