@@ -7,6 +7,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 # INSTALLER=pip forces plain pip; the default tries uv (same pins, ~8x faster) and falls back to pip.
+# Both write the packages' bytecode at install (pip by default, uv with --compile-bytecode): where
+# PYTHONDONTWRITEBYTECODE is set (as in many containers), every process would otherwise compile
+# mlflow, sklearn & co. again, 4-5 s of CPU per process (docs/benchmarks.md).
 INSTALLER ?= uv
 STAMP := $(VENV)/.installed
 
@@ -20,7 +23,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	@if [ "$(INSTALLER)" = "uv" ] && $(PY) -m pip install -q "uv==$(UV_VERSION)" 2>/dev/null; then \
 		echo "installing pinned packages with uv"; \
-		$(VENV)/bin/uv pip install -q --python $(PY) -c requirements.lock -e ".[dev,spark]"; \
+		$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -c requirements.lock -e ".[dev,spark]"; \
 	else \
 		echo "installing pinned packages with pip"; \
 		$(PY) -m pip install -q -c requirements.lock -e ".[dev,spark]"; \

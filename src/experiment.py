@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import mlflow
-import mlflow.data
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
@@ -42,6 +41,7 @@ from src.models.evaluate import (
     predict_with_proba,
     select_on_validation,
 )
+from src.models.logged_dataset import pandas_dataset
 from src.models.results import RunResults
 from src.paths import PROJECT_ROOT
 from src.termination import runs_end_on_sigterm
@@ -633,9 +633,7 @@ def log_datasets(cfg: DictConfig, data: TaskData, split: Split) -> None:
         frame = frame.assign(**{TARGET_COLUMN: target.astype(str).to_numpy()})
         with warnings.catch_warnings():
             registry.quiet_known_mlflow_warnings()
-            dataset = mlflow.data.from_pandas(
-                frame, source=source, name=f"{name}-{context}", targets=TARGET_COLUMN
-            )
+            dataset = pandas_dataset(frame, source=source, name=f"{name}-{context}", targets=TARGET_COLUMN)
             mlflow.log_input(dataset, context=context)
 
 
