@@ -40,10 +40,12 @@ stage = @mkdir -p $(dir $(TIMINGS)); start=$$(date +%s.%N); $(2) && printf '%s\t
 
 # Sweep jobs at once in `make reproduce` (src/study.py): each runs its estimators on one thread.
 SWEEP_JOBS ?= 2
+# Simulator processes in `make reproduce` (the tables do not depend on it, byte for byte).
+SIM_WORKERS ?= 2
 
 reproduce: setup ## run the whole study reproduction on the embedded data, write reports/ and reports/timings.md
 	@rm -f $(TIMINGS)
-	$(call stage,simulation,test -f data/simulated/default/manifest.json || $(PY) -m src.data.simulate)
+	$(call stage,simulation,test -f data/simulated/default/manifest.json || $(PY) -m src.data.simulate simulate.workers=$(SIM_WORKERS))
 	$(call stage,sweep (every task x model),$(PY) -m src.study --jobs $(SWEEP_JOBS))
 	$(call stage,reports,$(PY) -m src.report)
 	$(call stage,audit (no machine path in the store),$(PY) -m src.audit)

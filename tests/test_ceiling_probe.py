@@ -61,6 +61,7 @@ def step(gap, upper: str, lower: str, metric: str) -> dict:
     return rows.iloc[0].to_dict()
 
 
+@pytest.mark.slow  # trains the probe and outcome models of four tasks on two populations
 def test_the_probe_reaches_the_ceiling_only_when_the_features_hold_it() -> None:
     tasks = ["channel", "churn_sim", "content", "occupation"]
     held = {g.task: g for g in task_gaps(*synthetic(4000, True), CEILINGS, tasks, config())}
@@ -74,6 +75,7 @@ def test_the_probe_reaches_the_ceiling_only_when_the_features_hold_it() -> None:
         assert step(gap, "probe", "outcome model", gap.headline)["distance"] > -0.03, task
 
 
+@pytest.mark.slow  # trains the probe and outcome models of two tasks
 def test_the_window_noise_shows_between_oracle_and_ceiling_with_a_paired_interval() -> None:
     gaps = {
         g.task: g for g in task_gaps(*synthetic(4000, True), CEILINGS, ["channel", "churn_sim"], config())
