@@ -48,7 +48,6 @@ LONGEST_FIRST = (
     "test_mlflow_ui.py",
     "test_datasets.py",
     "test_behaviour_features.py",
-    "test_behaviour_joined.py",
     "test_text_tasks.py",
     "test_promote.py",
     "test_lifecycle.py",

@@ -25,6 +25,7 @@ from src.features.behaviour_spec import FeatureSpec, default_spec
 from src.features.titles import title_labeller
 from src.profile import build_profile
 from src.scoring.output import sidecar_path
+from tests.helpers.joined import joined_rows, spec_and_labeller
 
 RTOL = 1e-9
 
@@ -102,6 +103,24 @@ def test_every_feature_column_equals_duckdb(tiny: Path, spark_con) -> None:
 
 
 @pytest.mark.spark
+@pytest.mark.slow
+def test_joined_expression_on_spark_over_partitioned_tables_equals_duckdb(
+    tiny: Path, tiny_partitioned: Path, spark
+) -> None:
+    """Spark reads the partitioned layout and its one job gives DuckDB's features (floats to 1e-9)."""
+    spec, labeller = spec_and_labeller(tiny)
+    duck = build_behaviour_features(tiny, spec, labeller)
+    on_spark = joined_rows(tiny_partitioned, spec, labeller, ibis.pyspark.connect(spark))
+    assert list(on_spark.columns) == list(duck.columns)
+    assert (on_spark.dtypes == duck.dtypes).all(), on_spark.dtypes[on_spark.dtypes != duck.dtypes]
+    for column in duck.columns:
+        if pd.api.types.is_integer_dtype(duck[column]):
+            np.testing.assert_array_equal(on_spark[column], duck[column], err_msg=column)
+        else:
+            np.testing.assert_allclose(on_spark[column], duck[column], rtol=RTOL, atol=0, err_msg=column)
+
+
+@pytest.mark.spark
 def test_bad_tables_on_spark_fail_like_duckdb(tmp_path: Path, spark_con) -> None:
     folder = tmp_path / "t"
     folder.mkdir()
@@ -134,11 +153,11 @@ def test_spark_profile_equals_the_local_profile(
     tmp_path: Path,
 ) -> None:
     _, local, local_sidecar = profiled
-    cfg = _cfg(store, tiny, tmp_path / "profile", "engine=spark", "chunk_users=700")
+    cfg = _cfg(store, tiny, tmp_path / "profile", "engine=spark", "chunk_users=1000")
     sidecar = build_profile(cfg)
     output = Path(cfg.output)
     files = sorted(output.glob("*.parquet"))
-    assert len(files) == 3  # one file per block of users
+    assert len(files) == 2  # one file per block of users
     ranges = [pq.read_table(f, columns=["user_id"])["user_id"].to_numpy() for f in files]
     assert all(a.max() < b.min() for a, b in itertools.pairwise(ranges))
 
