@@ -47,9 +47,12 @@ def test_jobs_below_one_are_refused_with_one_line(capsys: pytest.CaptureFixture[
 
 
 def _sweep_metrics(root: Path, *launcher: str) -> pd.DataFrame:
-    """Run a three-model churn sweep into its own store; its runs' metrics by model (times dropped)."""
+    """Run a two-model churn sweep into its own store; its runs' metrics by model (times dropped).
+
+    LightGBM is the model whose results could depend on the threads; the majority baseline is the second job.
+    """
     done = run_cli(
-        "src.run", "-m", "task=churn", "model=majority,logreg,lightgbm",
+        "src.run", "-m", "task=churn", "model=majority,lightgbm",
         f"paths.mlruns_dir={root / 'mlruns'}", f"paths.cache_dir={root / 'cache'}",
         "evaluation.n_bootstrap=50", "mlflow.log_model=false", "seed=3", *launcher, timeout=1200,
     )  # fmt: skip
@@ -67,7 +70,7 @@ def test_a_parallel_sweep_gives_the_metrics_of_a_sequential_one(tmp_path: Path) 
     parallel = _sweep_metrics(
         tmp_path / "parallel", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "n_jobs=1"
     )
-    assert list(sequential.index) == ["lightgbm", "logreg", "majority"]
+    assert list(sequential.index) == ["lightgbm", "majority"]
     assert "metrics.val_roc_auc" in sequential and "metrics.test_accuracy_lo" in sequential
     pd.testing.assert_frame_equal(sequential, parallel, check_exact=True)
 
