@@ -105,19 +105,12 @@ def test_every_feature_column_equals_duckdb(tiny: Path, spark_con) -> None:
 @pytest.mark.spark
 @pytest.mark.slow
 def test_joined_expression_on_spark_over_partitioned_tables_equals_duckdb(
-    tiny: Path, tiny_partitioned: Path, spark
+    tiny: Path, tiny_partitioned: Path, spark_con
 ) -> None:
     """Spark reads the partitioned layout and its one job gives DuckDB's features (floats to 1e-9)."""
     spec, labeller = spec_and_labeller(tiny)
     duck = build_behaviour_features(tiny, spec, labeller)
-    on_spark = joined_rows(tiny_partitioned, spec, labeller, ibis.pyspark.connect(spark))
-    assert list(on_spark.columns) == list(duck.columns)
-    assert (on_spark.dtypes == duck.dtypes).all(), on_spark.dtypes[on_spark.dtypes != duck.dtypes]
-    for column in duck.columns:
-        if pd.api.types.is_integer_dtype(duck[column]):
-            np.testing.assert_array_equal(on_spark[column], duck[column], err_msg=column)
-        else:
-            np.testing.assert_allclose(on_spark[column], duck[column], rtol=RTOL, atol=0, err_msg=column)
+    _assert_same_features(duck, joined_rows(tiny_partitioned, spec, labeller, spark_con))
 
 
 @pytest.mark.spark

@@ -42,7 +42,7 @@ def dataset_schema(frame: pd.DataFrame) -> Schema | None:
         if frame.empty:
             return _infer_schema(frame)
         typed = [c for c in frame.columns if _dtype_typed(frame[c])]
-        others = [c for c in frame.columns if c not in set(typed)]
+        others = [c for c in frame.columns if not _dtype_typed(frame[c])]
         specs = {}
         if typed:
             missing = frame[typed].isna().to_numpy()
