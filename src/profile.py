@@ -97,7 +97,9 @@ def build_profile(cfg: DictConfig) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix=".profile-", dir=output.parent) as spill:
             spilled, totals = features_pass(job, Path(spill), con=backends.configured_backend(cfg))
             with atomic_output(output) as partial:
-                written, no_events = scores_pass(job, spilled, totals, output_schema(job, models), partial)
+                written, no_events = scores_pass(
+                    job, spilled, totals, output_schema(job, models), partial, threads=int(cfg.n_jobs)
+                )
     if written != len(ids):  # never drop a user
         raise RuntimeError(f"{written} profile rows for {len(ids)} subscribers")
 

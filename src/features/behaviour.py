@@ -123,6 +123,7 @@ def build_behaviour_features(
     *,
     user_range: tuple[int, int] | None = None,
     con: ibis.BaseBackend | None = None,
+    shared: SharedInputs | None = None,
 ) -> pd.DataFrame:
     """One row of behaviour features per subscriber in `tables_dir` (see the module docstring).
 
@@ -130,12 +131,15 @@ def build_behaviour_features(
     and their events, so memory follows the range; their rows equal those of the full build (the
     window end is still resolved over every call). None builds every subscriber.
     `con` is the Ibis backend to run on (e.g. `backends.connect("pyspark", cfg.spark)`), left open;
-    None runs on a private in-memory DuckDB.
+    None runs on a private in-memory DuckDB. `shared` (from `shared_inputs` on `con`) saves building
+    each user range from reading every call again.
     """
     own = con is None
     con = connect("duckdb") if con is None else con
     try:
-        with feature_families(tables_dir, spec, title_labeller, user_range=user_range, con=con) as steps:
+        with feature_families(
+            tables_dir, spec, title_labeller, user_range=user_range, con=con, shared=shared
+        ) as steps:
             results: list[tuple[pd.DataFrame, dict[str, float], set[str]]] = []
             for name, step in tqdm(steps, desc="behaviour features", unit="step", disable=None):
                 began = time.perf_counter()

@@ -15,6 +15,7 @@ from src.data.errors import DataValidationError
 from src.errors import ConfigError
 from src.features.titles import title_labeller
 from src.models.pyfunc import proba_column
+from src.models.threads import set_prediction_threads
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,11 @@ class Champion:
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """`prediction` and `proba_<class>` columns for the feature rows (signature enforced by MLflow)."""
         return self.model.predict(model_input(features, self)).reset_index(drop=True)
+
+    def use_threads(self, threads: int) -> int:
+        """Predict on `threads` threads where that cannot change a probability; how many models changed."""
+        pipeline = getattr(self.model.unwrap_python_model(), "pipeline", None)
+        return 0 if pipeline is None else set_prediction_threads(pipeline, threads)
 
     def classes(self) -> list[str]:
         """The classes of its `proba_<class>` output columns, from the logged signature."""
@@ -117,6 +123,12 @@ def load_champions(cfg: DictConfig) -> dict[str, Champion]:
         out[task] = Champion(task, name, alias, str(version.version), str(version.run_id), model)
         log.info("%s: %s version %s (run %s)", task, out[task].uri, version.version, version.run_id)
     return out
+
+
+def predict_on_threads(champions: dict[str, Champion], threads: int) -> None:
+    """Let the champions' LightGBM models predict on `threads` threads (same probabilities, less time)."""
+    changed = sum(champion.use_threads(threads) for champion in champions.values())
+    log.info("%d LightGBM model(s) of the champions predict on %d thread(s)", changed, threads)
 
 
 def load_labeller(cfg: DictConfig) -> tuple[Callable[[list[str]], list[str]] | None, dict[str, Any]]:

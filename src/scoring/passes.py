@@ -17,7 +17,9 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from src.data.errors import DataValidationError
-from src.features.behaviour import ID, build_behaviour_features
+from src.features.backends import connect
+from src.features.behaviour import ID, SharedInputs, build_behaviour_features, shared_inputs
+from src.scoring.champions import predict_on_threads
 from src.scoring.chunk import score_chunk
 from src.scoring.job import Job, timed
 from src.scoring.preference import evidence_columns, population_prior
@@ -29,8 +31,23 @@ log = logging.getLogger(__name__)
 def features_pass(job: Job, spill: Path, con: ibis.BaseBackend | None = None) -> tuple[list[Path], pd.Series]:
     """Pass 1: each chunk's features to a Parquet file in `spill`; the population's content evidence sums.
 
-    `con` is the Ibis backend the features run on (None: DuckDB).
+    `con` is the Ibis backend the features run on (None: one in-memory DuckDB for the pass). The trip
+    cells come from every subscriber's calls: they are worked out once, not once per chunk.
     """
+    own = con is None
+    con = connect("duckdb") if con is None else con
+    try:
+        with shared_inputs(job.folder, job.settings.spec, con) as shared:
+            return _features_of_chunks(job, spill, con, shared)
+    finally:
+        if own:
+            con.disconnect()
+
+
+def _features_of_chunks(
+    job: Job, spill: Path, con: ibis.BaseBackend, shared: SharedInputs
+) -> tuple[list[Path], pd.Series]:
+    """`features_pass` on an open connection with the population's shared inputs."""
     spilled: list[Path] = []
     totals: pd.Series | None = None
     chunks = job.chunks
@@ -40,7 +57,7 @@ def features_pass(job: Job, spill: Path, con: ibis.BaseBackend | None = None) ->
         began = time.perf_counter()
         with timed(job.timings, "features"):
             features = build_behaviour_features(
-                job.folder, job.settings.spec, job.labeller, user_range=(first, last), con=con
+                job.folder, job.settings.spec, job.labeller, user_range=(first, last), con=con, shared=shared
             )
         if len(features) != expected:  # never lose a subscriber silently
             raise DataValidationError(
@@ -62,9 +79,14 @@ def features_pass(job: Job, spill: Path, con: ibis.BaseBackend | None = None) ->
 
 
 def scores_pass(
-    job: Job, spilled: list[Path], totals: pd.Series, schema: pa.Schema, target: Path
+    job: Job, spilled: list[Path], totals: pd.Series, schema: pa.Schema, target: Path, threads: int = 1
 ) -> tuple[int, int]:
-    """Pass 2: score each spilled chunk, add RFM, append it to `target`; (rows, users without events)."""
+    """Pass 2: score each spilled chunk, add RFM, append it to `target`; (rows, users without events).
+
+    The champions' LightGBM models predict on `threads` threads (one process scores every chunk;
+    on Spark each task keeps one thread, `spark_passes`).
+    """
+    predict_on_threads(job.champions, threads)
     written = no_events = 0
     prior = population_prior(totals, job.settings)
     with pq.ParquetWriter(target, schema) as writer:
