@@ -169,12 +169,19 @@ def tiny_partitioned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built_once(tmp_path_factory, "sim_parts", build) / "tiny"
 
 
+SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1"
+
+
 @pytest.fixture(scope="session")
 def spark():
     """ONE local SparkSession (conf/spark/local.yaml) for every Spark test; they skip without Java."""
     reason = spark_missing()
     if reason is not None:
         pytest.skip(f"Spark tests skipped: {reason}")
-    session = spark_session(OmegaConf.to_container(compose([]).spark, resolve=True))
+    settings = OmegaConf.to_container(compose([]).spark, resolve=True)
+    # The tests' jobs are short and tiny: the JVM's quick compiler alone (no C2 optimising compiler
+    # competing for the two cores) runs them sooner. Code generation only, never a result.
+    settings["conf"]["spark.driver.extraJavaOptions"] = SHORT_LIVED_JVM
+    session = spark_session(settings)
     yield session
     session.stop()

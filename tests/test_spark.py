@@ -208,3 +208,9 @@ def test_bad_input_on_spark_is_named_as_locally(
         with pytest.raises(DataValidationError, match=message):
             build_profile(_cfg(tmp_path, folder, output, f"engine={engine}"))
         assert not output.exists()
+
+
+def test_the_tests_session_compiles_with_the_quick_jvm_compiler(spark) -> None:
+    """The suite's time on two cores counts on it (tests/conftest.py SHORT_LIVED_JVM); results never do."""
+    bean = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    assert "-XX:TieredStopAtLevel=1" in list(bean.getInputArguments())
