@@ -84,7 +84,7 @@ def test_argmax_classifiers_are_scored_once_with_their_own_labels() -> None:
     from lightgbm import LGBMClassifier
     from sklearn.tree import DecisionTreeClassifier
 
-    from src.models.pyfunc import labels_and_proba, predicts_argmax
+    from src.models.single_pass import labels_and_proba, predicts_argmax
 
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
@@ -103,3 +103,38 @@ def test_argmax_classifiers_are_scored_once_with_their_own_labels() -> None:
         wrapped = Pipeline([("features", pipeline[0]), ("model", NoPredict(pipeline[-1]))])
         np.testing.assert_array_equal(labels_and_proba(wrapped, X)[0], labels)
     assert not predicts_argmax(LogisticRegression())  # labels from the decision function: asked for
+
+
+def test_a_text_model_tokenises_its_texts_once_per_predict_call() -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from src.models.text_output import text_prediction_frame
+
+    texts = ["免费 中奖 领取", "明天 开会", "中奖 点击 链接", "晚饭 回家 吃", "验证码 123456", "恭喜 中奖"]
+    labels = ["spam", "ham", "spam", "ham", "ham", "spam"]
+    tokenised: list[int] = []
+
+    def tokens(text: str) -> list[str]:
+        tokenised.append(1)
+        return text.split()
+
+    class Column(TransformerMixin, BaseEstimator):
+        def fit(self, X: pd.DataFrame, y: object = None) -> Column:
+            return self
+
+        def transform(self, X: pd.DataFrame) -> list[str]:
+            return list(X["text"])
+
+    pipeline = Pipeline(
+        [("column", Column()), ("ngrams", CountVectorizer(tokenizer=tokens, token_pattern=None)),
+         ("model", LogisticRegression())]
+    ).fit(pd.DataFrame({"text": texts}), labels)  # fmt: skip
+    rows = pd.DataFrame({"text": ["中奖 领取", "明天 回家", "   "]})
+    tokenised.clear()
+    out = text_prediction_frame(pipeline, rows, no_text_label="no_text")
+    assert len(tokenised) == 2  # the two texts with letters, each once; the blank one is not scored
+    expected = pipeline.predict(rows.head(2))
+    assert list(out["prediction"]) == [*expected, "no_text"]
+    np.testing.assert_array_equal(
+        out[["proba_ham", "proba_spam"]].to_numpy()[:2], pipeline.predict_proba(rows.head(2))
+    )

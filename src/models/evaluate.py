@@ -28,6 +28,7 @@ from tqdm import tqdm
 from src.data.splits import SPLITS, Split, make_split  # noqa: F401  (re-exported: the harness's split)
 from src.models.bootstrap import bootstrap_intervals  # noqa: F401  (re-exported)
 from src.models.early_stopping import fit_early_stopped
+from src.models.single_pass import labels_and_proba
 
 log = logging.getLogger(__name__)
 SLOW_FIT_S = 2.0  # a fit longer than this is logged with its time (a sweep is never silent for long)
@@ -213,15 +214,10 @@ def score_at_f1_threshold(
 def predict_with_proba(pipeline: Pipeline, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
     """Predicted labels and, where the model has them, class probabilities (columns = classes_).
 
-    A pipeline's features are computed once for both (its own `predict` and `predict_proba` would
-    each transform the rows again).
+    A pipeline's features are computed once for both, and a tree model's probabilities give its
+    labels (`single_pass.labels_and_proba`).
     """
-    model, features = pipeline, X
-    if isinstance(pipeline, Pipeline) and len(pipeline.steps) > 1:
-        model, features = pipeline.steps[-1][1], pipeline[:-1].transform(X)
-    labels = np.asarray(model.predict(features))
-    proba = model.predict_proba(features) if hasattr(model, "predict_proba") else None
-    return labels, proba
+    return labels_and_proba(pipeline, X)
 
 
 def score_pipeline(pipeline: Any, X: Any, y: pd.Series, positive_label: Any = None) -> dict[str, float]:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from src.features.text import TEXT_COLUMN, as_text_list, no_text_mask, truncated_mask
+from src.models.single_pass import labels_and_proba
 
 NO_TEXT_LABEL = "no_text"
 
@@ -41,9 +42,10 @@ def text_prediction_frame(
     scored = np.flatnonzero(~no_text)
     if len(scored):
         rows = pd.DataFrame({column: [texts[i] for i in scored]})
-        prediction[scored] = np.asarray(pipeline.predict(rows), dtype=object)
-        if hasattr(pipeline, "predict_proba"):
-            proba[scored] = pipeline.predict_proba(rows)
+        labels, probabilities = labels_and_proba(pipeline, rows)  # the texts are tokenised once
+        prediction[scored] = np.asarray(labels, dtype=object)
+        if probabilities is not None:
+            proba[scored] = probabilities
     out = pd.DataFrame({"prediction": prediction})
     if hasattr(pipeline, "predict_proba"):
         for position, label in enumerate(classes):
