@@ -29,6 +29,7 @@ from src.features.behaviour import (
     default_spec,
     feature_columns,
     feature_families,
+    population_inputs,
     shared_inputs,
 )
 from src.features.behaviour_cache import cached_behaviour_features
@@ -345,6 +346,18 @@ def test_shared_inputs_serve_every_user_range_like_a_full_build(tmp_path: Path) 
         ranged = _ranged_on_duckdb(tables, user_range, lambda con: shared_inputs(tables, SPEC, con))
         expected = full[full.user_id.between(*user_range)]
         pd.testing.assert_frame_equal(ranged, expected.reset_index(drop=True), check_exact=True)
+
+
+def test_population_inputs_in_memory_serve_each_range_on_its_own_connection(tmp_path: Path) -> None:
+    rows = {**ROWS, "data_sessions": [*ROWS["data_sessions"], (1, T("2011-03-09 12:00"), 1_000, 20)]}
+    tables = write_tables(tmp_path / "tables", rows)
+    full = build_behaviour_features(tables, SPEC)
+    shared = population_inputs(tables, SPEC)  # its own DuckDB is closed by now
+    for user_range in [(1, 1), (2, 3)]:
+        ranged = build_behaviour_features(tables, SPEC, user_range=user_range, shared=shared)
+        expected = full[full.user_id.between(*user_range)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(ranged, expected, check_exact=True)
+    assert row(full, 1)["away_days"] == 4  # cell 20 is a trip cell only through user 3's call
 
 
 def test_feature_families_take_the_trip_cells_they_are_given(tmp_path: Path) -> None:

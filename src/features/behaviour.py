@@ -46,6 +46,7 @@ __all__ = [
     "feature_columns",
     "feature_families",
     "integer_columns",
+    "population_inputs",
     "resolve_window",
     "shared_inputs",
 ]
@@ -114,6 +115,21 @@ def shared_inputs(tables_dir: Path, spec: FeatureSpec, con: ibis.BaseBackend) ->
         yield SharedInputs(start, end, cells)
     finally:
         cells.release()
+
+
+def population_inputs(tables_dir: Path, spec: FeatureSpec) -> SharedInputs:
+    """`shared_inputs` worked out once on a private DuckDB and held in memory, for any connection.
+
+    The trip cells (a few thousand cell ids) become an in-memory table, so each block of a population
+    can run on its own short-lived connection and still not read every call again.
+    """
+    con = connect("duckdb")
+    try:
+        with shared_inputs(tables_dir, spec, con) as shared:
+            cells = shared.trip_cells.to_pyarrow()
+            return SharedInputs(shared.start, shared.end, ibis.memtable(cells))
+    finally:
+        con.disconnect()
 
 
 def build_behaviour_features(

@@ -17,8 +17,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from src.data.errors import DataValidationError
-from src.features.backends import connect
-from src.features.behaviour import ID, SharedInputs, build_behaviour_features, shared_inputs
+from src.features.behaviour import ID, build_behaviour_features, population_inputs
 from src.scoring.champions import predict_on_threads
 from src.scoring.chunk import score_chunk
 from src.scoring.job import Job, timed
@@ -31,23 +30,11 @@ log = logging.getLogger(__name__)
 def features_pass(job: Job, spill: Path, con: ibis.BaseBackend | None = None) -> tuple[list[Path], pd.Series]:
     """Pass 1: each chunk's features to a Parquet file in `spill`; the population's content evidence sums.
 
-    `con` is the Ibis backend the features run on (None: one in-memory DuckDB for the pass). The trip
-    cells come from every subscriber's calls: they are worked out once, not once per chunk.
+    `con` is the Ibis backend the features run on (None: a private DuckDB per chunk, so its memory goes
+    with the chunk). The trip cells come from every subscriber's calls: they are worked out once, not
+    once per chunk (`population_inputs`).
     """
-    own = con is None
-    con = connect("duckdb") if con is None else con
-    try:
-        with shared_inputs(job.folder, job.settings.spec, con) as shared:
-            return _features_of_chunks(job, spill, con, shared)
-    finally:
-        if own:
-            con.disconnect()
-
-
-def _features_of_chunks(
-    job: Job, spill: Path, con: ibis.BaseBackend, shared: SharedInputs
-) -> tuple[list[Path], pd.Series]:
-    """`features_pass` on an open connection with the population's shared inputs."""
+    shared = population_inputs(job.folder, job.settings.spec)
     spilled: list[Path] = []
     totals: pd.Series | None = None
     chunks = job.chunks
