@@ -22,7 +22,7 @@ from omegaconf import DictConfig
 from src import tracking
 from src.experiment import run
 from src.models.serving import LOOPBACK, free_port
-from tests.helpers.screenshots import assert_not_blank, browser_or_skip, rendered_dom, screenshot
+from tests.helpers.screenshots import assert_not_blank, browser_or_skip, screenshot
 
 # what only the GenAI overview shows, and what only the runs table shows
 GENAI_OVERVIEW = ("Token Usage", "Tokens per Trace", "Cost Breakdown")
@@ -99,9 +99,11 @@ def test_experiment_page_opens_on_the_runs_table(make_cfg: Callable[..., DictCon
 
     with mlflow_ui(cfg, tmp_path / "ui.log") as server:
         page = tracking.experiment_page_url(server, experiment_id)
-        text = visible_text(rendered_dom(browser, page, tmp_path / "profile"))
         shot = tmp_path / "experiment.png"
-        result = screenshot(browser, page, shot, tmp_path / "profile-shot", size=(1280, 900), wait_ms=20_000)
+        result = screenshot(
+            browser, page, shot, tmp_path / "profile", size=(1280, 900), wait_ms=20_000, dump_dom=True
+        )
+        text = visible_text(result.stdout)
 
     assert experiment.name in text, text[:2000]
     assert all(marker in text for marker in RUNS_TABLE), f"no runs table on {page}:\n{text[:2000]}"

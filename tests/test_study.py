@@ -17,6 +17,7 @@ from src.features import behaviour_cache
 from src.features.behaviour_spec import default_spec
 from src.models import registry
 from tests.helpers.cli import run_cli
+from tests.helpers.mlflow_store import migrated_store
 
 
 def test_the_behaviour_tasks_run_after_the_topic_task_that_labels_their_titles() -> None:
@@ -51,6 +52,7 @@ def _sweep_metrics(root: Path, *launcher: str) -> pd.DataFrame:
 
     LightGBM is the model whose results could depend on the threads; the majority baseline is the second job.
     """
+    migrated_store(root / "mlruns")  # the commands' jobs need not migrate a new store themselves
     done = run_cli(
         "src.run", "-m", "task=churn", "model=majority,lightgbm",
         f"paths.mlruns_dir={root / 'mlruns'}", f"paths.cache_dir={root / 'cache'}",

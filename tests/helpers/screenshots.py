@@ -1,4 +1,4 @@
-"""Headless Chromium for the screenshot tests: find the browser, take a screenshot, dump the rendered DOM."""
+"""Headless Chromium for the screenshot tests: find the browser, take a screenshot (and the rendered DOM)."""
 
 from __future__ import annotations
 
@@ -38,20 +38,26 @@ def browser_command(browser: str, url: str, profile: Path, *flags: str, size: tu
 
 
 def screenshot(
-    browser: str, url: str, shot: Path, profile: Path, size: tuple[int, int] = (1280, 1600), wait_ms: int = 0
+    browser: str,
+    url: str,
+    shot: Path,
+    profile: Path,
+    size: tuple[int, int] = (1280, 1600),
+    wait_ms: int = 0,
+    dump_dom: bool = False,
 ) -> subprocess.CompletedProcess:
-    """Save a PNG of `url` to `shot`; `wait_ms` lets a script-driven page render first (virtual time)."""
-    flags = [f"--screenshot={shot}", *([f"--virtual-time-budget={wait_ms}"] if wait_ms else [])]
+    """Save a PNG of `url` to `shot`; `wait_ms` lets a script-driven page render first (virtual time).
+
+    With `dump_dom`, the same browser run also prints the rendered DOM (the result's stdout): one
+    Chromium start instead of two.
+    """
+    flags = [
+        f"--screenshot={shot}",
+        *(["--dump-dom"] if dump_dom else []),
+        *([f"--virtual-time-budget={wait_ms}"] if wait_ms else []),
+    ]
     command = browser_command(browser, url, profile, *flags, size=size)
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
-
-
-def rendered_dom(browser: str, url: str, profile: Path, wait_ms: int = 20_000) -> str:
-    """The page's DOM after its scripts ran for `wait_ms` of virtual time (empty string on failure)."""
-    flags = ["--dump-dom", f"--virtual-time-budget={wait_ms}"]
-    command = browser_command(browser, url, profile, *flags, size=(1280, 1600))
-    result = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
-    return result.stdout
 
 
 def assert_not_blank(shot: Path, size: tuple[int, int] | None = None, min_dark: float = 0.01) -> None:
