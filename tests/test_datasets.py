@@ -22,7 +22,7 @@ from mlflow import MlflowClient
 
 from src.config import compose
 from src.experiment import run
-from src.models.promote import promote
+from src.promote import promote
 from src.report import render_task, write_results
 from src.reports import store
 from src.reports.runs import latest_runs, unfinished_runs

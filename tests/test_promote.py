@@ -15,9 +15,9 @@ from src.config import compose
 from src.errors import ConfigError
 from src.identity import identity_tags
 from src.models.model_card import MAX_CARD_CHARS, model_card
-from src.models.promote import PREVIOUS_TAG, promote
-from src.models.promote import main as promote_main
 from src.models.registry import PIN_BY_TAG, PIN_TAG, registered_name, update_champion
+from src.promote import PREVIOUS_TAG, promote
+from src.promote import main as promote_main
 from src.tracking import configure_store, ensure_experiment
 from tests.helpers.cli import run_cli
 
@@ -205,7 +205,7 @@ def test_each_run_describes_its_champion_with_the_model_card(real_store):
 def test_cli_pins_a_version_and_prints_old_to_new(real_store, tmp_path):
     cfg, _ = real_store
     done = run_cli(
-        "src.models.promote",
+        "src.promote",
         "task=churn",
         "version=2",
         f"paths.mlruns_dir={cfg.paths.mlruns_dir}",

@@ -42,7 +42,7 @@ ENTRY_POINTS = {
     "src.run": ("config", RunSettings),
     "src.data.simulate": ("simulation", SimulationSettings),
     "src.profile": ("profile", ProfileSettings),
-    "src.models.promote": ("promote", None),
+    "src.promote": ("promote", None),
 }
 # commands the README gives in its prose rather than in a bash block
 PROSE_COMMANDS = [

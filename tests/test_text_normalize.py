@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from src.features.text import TextNormalizer, demojize_zh, has_content, normalize_text
+from src.data.text_normalize import demojize_zh, has_content, normalize_text
+from src.features.text import TextNormalizer
 
 FULL_WIDTH = {chr(c) for c in range(0xFF01, 0xFF5F)} | {"\u3000"}
 

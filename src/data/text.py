@@ -27,7 +27,7 @@ from src.data.sms_punctuation import punctuate_share
 from src.data.sms_transactional import AUGMENT_PER_TEMPLATE, augmentation_frame
 from src.data.splits import make_split
 from src.data.task_data import TaskData
-from src.features.text import has_content, normalize_text
+from src.data.text_normalize import has_content, normalize_text
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from src.features.text import DEFAULT_USER_DICT, normalize_text, private_jieba
+from src.data.text_normalize import normalize_text
+from src.features.text import DEFAULT_USER_DICT, private_jieba
 
 NEGATOR_CHARS = ("不", "没", "别", "无")
 # review adjectives that jieba's tagger often tags otherwise (好吃 v, 新鲜 ns); POS "a" counts too

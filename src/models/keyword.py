@@ -37,14 +37,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from src.features.text import (
-    TEXT_COLUMN,
-    JiebaTokenizer,
-    as_text_list,
-    normalize_text,
-    pass_through,
-    prepare_texts,
-)
+from src.data.text_normalize import normalize_text
+from src.features.text import TEXT_COLUMN, JiebaTokenizer, as_text_list, pass_through, prepare_texts
 
 log = logging.getLogger(__name__)
 

@@ -115,7 +115,7 @@ def load_champions(cfg: DictConfig) -> dict[str, Champion]:
                 f"no champion models:/{name}@{alias} in {cfg.mlflow.tracking_uri}; train one with "
                 f"`python -m src.run task={name.removeprefix(prefix)} model=lightgbm "
                 "mlflow.register=always`, or set "
-                f"the alias with `python -m src.models.promote task={name.removeprefix(prefix)}`"
+                f"the alias with `python -m src.promote task={name.removeprefix(prefix)}`"
             ) from None
         model = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
         if model.metadata.run_id != version.run_id:

@@ -1,4 +1,4 @@
-"""Hydra entry point: `python -m src.models.promote task=<task> [data=<dataset>] [version=<n> | unpin=true]`.
+"""Hydra entry point: `python -m src.promote task=<task> [data=<dataset>] [version=<n> | unpin=true]`.
 
 With `version=<n>` the champion alias moves to that version and is pinned (who and when are
 recorded as registered-model tags): automatic election never moves it, it only points `challenger`
@@ -36,7 +36,7 @@ from src.models.registry import (
 )
 from src.tracking import configure_store
 
-log = logging.getLogger("src.models.promote")
+log = logging.getLogger("src.promote")
 
 PREVIOUS_TAG = "previous_champion"
 
@@ -142,7 +142,7 @@ def _listing(versions: dict[str, object]) -> str:
     return ", ".join(sorted(versions, key=int))
 
 
-@hydra.main(version_base="1.3", config_path="../../conf", config_name="promote")
+@hydra.main(version_base="1.3", config_path="../conf", config_name="promote")
 def main(cfg: DictConfig) -> None:
     """Move the alias, print `old -> new`, and turn user-fixable errors into one line."""
     try:
