@@ -24,42 +24,12 @@ from tests.helpers.champions import TinyChampions, train_champions, trained_cham
 from tests.helpers.mlflow_store import stores_from_template
 from tests.helpers.once import built_once
 from tests.helpers.profile import profile_cfg
+from tests.helpers.suite import LONGEST_FIRST, SHORT_LIVED_JVM, plain_traceback
 
 # A test that needs one of these simulates, trains or starts Spark (directly or through another fixture),
 # and a test with one of these markers starts Spark or a browser: all of them belong to the slow tier.
 SLOW_FIXTURES = frozenset({"tiny", "tiny_partitioned", "tiny_champions", "spark"})
 SLOW_MARKERS = ("spark", "browser")
-
-# The longest test files (pytest --durations, summed per file), longest first. `make test` hands whole
-# files to the workers in collection order (--dist loadfile --no-loadscope-reorder): these start first so
-# that none of them is left running alone at the end while the other workers sit idle. The other files
-# follow in their usual order; a file missing from this list only starts later.
-LONGEST_FIRST = (
-    "test_spark.py",
-    "test_study.py",
-    "test_serving.py",
-    "test_experiment.py",
-    "test_reports.py",
-    "test_readme_commands.py",
-    "test_profile.py",
-    "test_atomic_outputs.py",
-    "test_run_sets.py",
-    "test_ceiling_probe.py",
-    "test_mlflow_ui.py",
-    "test_datasets.py",
-    "test_behaviour_features.py",
-    "test_text_tasks.py",
-    "test_promote.py",
-    "test_lifecycle.py",
-    "test_simulate.py",
-    "test_tabular_data.py",
-    # the fast tier's longest files (make test-fast), after the slow tier's
-    "test_config.py",
-    "test_estimators.py",
-    "test_settings.py",
-    "test_ceilings_behaviour.py",
-    "test_calibration.py",
-)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -73,19 +43,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if needs or any(item.get_closest_marker(marker) for marker in SLOW_MARKERS):
             item.add_marker(pytest.mark.slow)
         if item.get_closest_marker("xfail") and isinstance(item, pytest.Function):
-            item.repr_failure = _plain_traceback  # type: ignore[method-assign]
+            item.repr_failure = plain_traceback  # type: ignore[method-assign]
     rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-
-
-def _plain_traceback(excinfo: pytest.ExceptionInfo[BaseException]) -> object:
-    """The traceback of an expected failure, formatted like Python's own.
-
-    pytest shows an xfailed test's reason, never its traceback, yet formats one for every such test:
-    in its long style, with the arguments of every frame, that took 13 of the 22 s of
-    test_text_estimators.py (its scikit-learn checks hold large arrays).
-    """
-    return excinfo.getrepr(style="native")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -169,9 +129,6 @@ def tiny_partitioned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built_once(tmp_path_factory, "sim_parts", build) / "tiny"
 
 
-SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1"
-
-
 @pytest.fixture(scope="session")
 def spark():
     """ONE local SparkSession (conf/spark/local.yaml) for every Spark test; they skip without Java."""
@@ -179,9 +136,7 @@ def spark():
     if reason is not None:
         pytest.skip(f"Spark tests skipped: {reason}")
     settings = OmegaConf.to_container(compose([]).spark, resolve=True)
-    # The tests' jobs are short and tiny: the JVM's quick compiler alone (no C2 optimising compiler
-    # competing for the two cores) runs them sooner. Code generation only, never a result.
-    settings["conf"]["spark.driver.extraJavaOptions"] = SHORT_LIVED_JVM
+    settings["conf"]["spark.driver.extraJavaOptions"] = SHORT_LIVED_JVM  # the quick JIT only (see its note)
     session = spark_session(settings)
     yield session
     session.stop()

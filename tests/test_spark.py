@@ -26,6 +26,7 @@ from src.features.titles import title_labeller
 from src.profile import build_profile
 from src.scoring.output import sidecar_path
 from tests.helpers.joined import joined_rows, spec_and_labeller
+from tests.helpers.suite import SHORT_LIVED_JVM
 
 RTOL = 1e-9
 
@@ -211,6 +212,6 @@ def test_bad_input_on_spark_is_named_as_locally(
 
 
 def test_the_tests_session_compiles_with_the_quick_jvm_compiler(spark) -> None:
-    """The suite's time on two cores counts on it (tests/conftest.py SHORT_LIVED_JVM); results never do."""
+    """The suite's time on two cores counts on it (tests/helpers/suite.py); results never do."""
     bean = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
-    assert "-XX:TieredStopAtLevel=1" in list(bean.getInputArguments())
+    assert SHORT_LIVED_JVM in list(bean.getInputArguments())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LONGEST_FIRST, _plain_traceback
+from tests.helpers.suite import LONGEST_FIRST, plain_traceback
 
 
 def test_every_file_named_longest_first_exists() -> None:
@@ -21,16 +21,15 @@ def test_an_expected_failure() -> None:
     raise AssertionError("expected")
 
 
-def test_only_expected_failures_get_the_plain_traceback(request: pytest.FixtureRequest) -> None:
+def test_only_expected_failures_get_theplain_traceback(request: pytest.FixtureRequest) -> None:
     items = {item.name: item for item in request.session.items}
     if "test_an_expected_failure" not in items:
         pytest.skip("the expected failure above was not selected")
-    # pytest loads conftest.py as its own module: compare the functions by name
     expected = items["test_an_expected_failure"]
-    assert getattr(expected.repr_failure, "__name__", "") == _plain_traceback.__name__
+    assert getattr(expected.repr_failure, "__name__", "") == plain_traceback.__name__
     assert request.node.repr_failure.__name__ == "repr_failure"  # a real failure keeps pytest's long form
     try:
         raise ValueError("boom")
     except ValueError:
-        text = str(_plain_traceback(pytest.ExceptionInfo.from_current()))
+        text = str(plain_traceback(pytest.ExceptionInfo.from_current()))
     assert text.startswith("Traceback (most recent call last)") and "ValueError: boom" in text

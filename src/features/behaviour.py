@@ -147,8 +147,8 @@ def build_behaviour_features(
     and their events, so memory follows the range; their rows equal those of the full build (the
     window end is still resolved over every call). None builds every subscriber.
     `con` is the Ibis backend to run on (e.g. `backends.connect("pyspark", cfg.spark)`), left open;
-    None runs on a private in-memory DuckDB. `shared` (from `shared_inputs` on `con`) saves building
-    each user range from reading every call again.
+    None runs on a private in-memory DuckDB. `shared` (from `population_inputs`, or `shared_inputs` on
+    `con`) saves each user range reading every call again.
     """
     own = con is None
     con = connect("duckdb") if con is None else con

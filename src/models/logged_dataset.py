@@ -42,13 +42,13 @@ def dataset_schema(frame: pd.DataFrame) -> Schema | None:
         if frame.empty:
             return _infer_schema(frame)
         typed = [c for c in frame.columns if _dtype_typed(frame[c])]
-        others = [c for c in frame.columns if not _dtype_typed(frame[c])]
+        others = frame.columns.difference(typed, sort=False)
         specs = {}
         if typed:
             missing = frame[typed].isna().to_numpy()
             rows = sorted({0, *(int(np.argmax(col)) for col in missing.T if col.any())})
             specs.update({s.name: s for s in _infer_schema(frame[typed].iloc[rows]).inputs})
-        if others:
+        if len(others):
             specs.update({s.name: s for s in _infer_schema(frame[others]).inputs})
         return Schema([specs[c] for c in frame.columns])
     except Exception:  # as PandasDataset.schema: a frame MLflow cannot describe has no schema

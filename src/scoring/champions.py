@@ -47,11 +47,6 @@ class Champion:
         """`prediction` and `proba_<class>` columns for the feature rows (signature enforced by MLflow)."""
         return self.model.predict(model_input(features, self)).reset_index(drop=True)
 
-    def use_threads(self, threads: int) -> int:
-        """Predict on `threads` threads where that cannot change a probability; how many models changed."""
-        pipeline = getattr(self.model.unwrap_python_model(), "pipeline", None)
-        return 0 if pipeline is None else set_prediction_threads(pipeline, threads)
-
     def classes(self) -> list[str]:
         """The classes of its `proba_<class>` output columns, from the logged signature."""
         schema = self.model.metadata.get_output_schema()
@@ -127,7 +122,8 @@ def load_champions(cfg: DictConfig) -> dict[str, Champion]:
 
 def predict_on_threads(champions: dict[str, Champion], threads: int) -> None:
     """Let the champions' LightGBM models predict on `threads` threads (same probabilities, less time)."""
-    changed = sum(champion.use_threads(threads) for champion in champions.values())
+    pipelines = [champion.model.unwrap_python_model().pipeline for champion in champions.values()]
+    changed = set_prediction_threads(pipelines, threads)
     log.info("%d LightGBM model(s) of the champions predict on %d thread(s)", changed, threads)
 
 
