@@ -26,12 +26,12 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.feature_selection import SelectKBest, chi2
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from src.data.checksums import sha256_file
 from src.data.text_normalize import has_content, normalize_text, strip_punctuation
+from src.features.portable_tfidf import PortableTfidfVectorizer
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ def negation_tokens(words: Sequence[str], scope: int) -> list[str]:
 
 
 def pass_through(tokens: Any) -> Any:
-    """Pass pre-tokenised documents through TfidfVectorizer unchanged (module-level so it pickles)."""
+    """Pass pre-tokenised documents through the TF-IDF vectorizer unchanged (module-level so it pickles)."""
     return tokens
 
 
@@ -538,7 +538,7 @@ def make_text_features(
             ),
             (
                 "tfidf",
-                TfidfVectorizer(
+                PortableTfidfVectorizer(
                     tokenizer=pass_through,
                     preprocessor=pass_through,
                     token_pattern=None,
@@ -555,7 +555,7 @@ def make_text_features(
     )
     branches: list[tuple[str, Any]] = [("words", words)]
     if char_ngram_range is not None:
-        chars = TfidfVectorizer(
+        chars = PortableTfidfVectorizer(
             analyzer=char_analyzer,
             ngram_range=tuple(char_ngram_range),
             lowercase=False,
