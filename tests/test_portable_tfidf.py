@@ -81,6 +81,34 @@ def test_the_logarithms_follow_their_definitions() -> None:
     )
 
 
+def test_max_features_keeps_the_most_frequent_terms_and_breaks_ties_alphabetically() -> None:
+    """Of the terms tied at the cut, the alphabetically first are kept, whatever NumPy's sort does."""
+    docs = corpus(n_docs=300, vocabulary=400, seed=3)
+    counts = {}
+    for doc in docs:
+        for word in doc.split():
+            counts[word] = counts.get(word, 0) + 1
+    by_rank = sorted(counts, key=lambda w: (-counts[w], w))
+    for limit in range(20, 200, 7):
+        if counts[by_rank[limit - 1]] != counts[by_rank[limit]]:
+            continue  # the cut falls between two counts: no tie to break
+        fitted = PortableTfidfVectorizer(max_features=limit, token_pattern=r"\S+").fit(docs)
+        assert set(fitted.vocabulary_) == set(by_rank[:limit])
+        assert sorted(fitted.vocabulary_.values()) == list(range(limit))
+        break
+    else:
+        pytest.fail("the corpus has no tie at any cut tried: the test shows nothing")
+
+
+def test_pruning_by_document_frequency_matches_scikit_learn() -> None:
+    docs = corpus(seed=4)
+    for params in ({"min_df": 3}, {"max_df": 0.2}, {"min_df": 2, "max_df": 0.5, "max_features": None}):
+        ours, theirs = PortableTfidfVectorizer(**params).fit(docs), TfidfVectorizer(**params).fit(docs)
+        assert ours.vocabulary_ == theirs.vocabulary_
+    with pytest.raises(ValueError, match="no terms remain"):
+        PortableTfidfVectorizer(min_df=0.999).fit(docs)  # no term in every document
+
+
 FINGERPRINT = textwrap.dedent(
     """
     import hashlib, sys
@@ -91,8 +119,10 @@ FINGERPRINT = textwrap.dedent(
     from tests.test_portable_tfidf import corpus
     docs = corpus(n_docs=1500, vocabulary=5000)
     for cls in (PortableTfidfVectorizer, TfidfVectorizer):
-        m = cls(sublinear_tf=True, ngram_range=(1, 2), dtype=np.float32).fit_transform(docs)
-        print(hashlib.sha256(m.data.tobytes()).hexdigest())
+        # max_features cuts through tied totals: scikit-learn's unstable sort breaks the ties
+        vectorizer = cls(sublinear_tf=True, ngram_range=(1, 2), max_features=3001, dtype=np.float32)
+        m = vectorizer.fit_transform(docs)
+        print(hashlib.sha256(m.data.tobytes() + m.indices.tobytes()).hexdigest())
     """
 )
 
@@ -105,15 +135,16 @@ def _fingerprints(env: dict[str, str]) -> list[str]:
 
 @pytest.mark.slow
 def test_the_tfidf_bits_do_not_depend_on_numpys_vector_instructions() -> None:
-    """NumPy's float32 `log` differs in the last bits between its AVX2 code and its baseline code; the
-    portable vectorizer's output does not (scikit-learn's does, on this corpus, where AVX2 is found)."""
+    """NumPy's float32 `log` and its `argsort` differ between its vector code paths (AVX-512, AVX2 and
+    the baseline); the portable vectorizer's output does not (scikit-learn's does, on this corpus)."""
     from numpy._core._multiarray_umath import __cpu_features__ as features
 
     if not features.get("AVX2"):
         pytest.skip("NumPy finds no AVX2 on this CPU: there is no second code path to compare with")
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     default = _fingerprints(env)
-    baseline = _fingerprints({**env, "NPY_DISABLE_CPU_FEATURES": "X86_V3"})
+    found = [level for level in ("X86_V4", "AVX512_ICL", "X86_V3") if features.get(level)]
+    baseline = _fingerprints({**env, "NPY_DISABLE_CPU_FEATURES": " ".join(found)})
     assert default[0] == baseline[0], "the portable TF-IDF changed with NumPy's vector instructions"
     if default[1] == baseline[1]:
         pytest.skip("scikit-learn's TF-IDF did not change either here: the comparison shows nothing")

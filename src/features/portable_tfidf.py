@@ -10,6 +10,12 @@ challenge false-positive rate moved from 0.123 to 0.037 between two machines of 
 code path on any of these CPUs), once per distinct count or document frequency. Every other step (the
 product with the idf and the row norms) is exact elementwise arithmetic or a scalar loop in scikit-learn;
 each row's columns are sorted first, so the norms add up in one order.
+
+`max_features` is the other machine-dependent step: scikit-learn keeps the most frequent terms with
+NumPy's default `argsort`, which is not stable and has one implementation per set of vector
+instructions, so terms tied at the cut were kept on one machine and dropped on another (the spam
+LightGBM's features and test F1 differed between an AVX2 and an AVX-512 machine). Here a tie at the
+cut is broken by the terms' alphabetical order, with a stable sort.
 """
 
 from __future__ import annotations
@@ -78,6 +84,40 @@ class PortableTfidfVectorizer(TfidfVectorizer):
         if self.use_idf:
             self._tfidf.idf_ = portable_idf(counts, self.smooth_idf, counts.dtype)
         return counts
+
+    def _limit_features(
+        self,
+        X: Any,
+        vocabulary: dict[str, int],
+        high: float | None = None,
+        low: float | None = None,
+        limit: int | None = None,
+    ) -> Any:
+        """scikit-learn's pruning by document frequency and `max_features`, with ties broken stably.
+
+        The counts' columns are in alphabetical order here (scikit-learn sorts them before limiting),
+        so of the terms tied at the `limit`-th total count the alphabetically first are kept.
+        """
+        dfs = np.bincount(sp.csr_array(X).indices, minlength=X.shape[1])
+        mask = np.ones(len(dfs), dtype=bool)
+        if high is not None:
+            mask &= dfs <= high
+        if low is not None:
+            mask &= dfs >= low
+        if limit is not None and mask.sum() > limit:
+            totals = np.asarray(X.sum(axis=0)).ravel()[mask]  # integer counts: exact
+            kept = np.flatnonzero(mask)[np.argsort(-totals, kind="stable")[:limit]]
+            mask = np.zeros(len(dfs), dtype=bool)
+            mask[kept] = True
+        new_indices = np.cumsum(mask) - 1
+        for term, old_index in list(vocabulary.items()):
+            if mask[old_index]:
+                vocabulary[term] = int(new_indices[old_index])
+            else:
+                del vocabulary[term]
+        if not mask.any():
+            raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+        return X[:, np.flatnonzero(mask)]
 
     def _weigh(self, counts: Any) -> Any:
         """Sublinear tf (if set), idf and norm of a count matrix (ours: sorted in place).

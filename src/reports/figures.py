@@ -265,7 +265,7 @@ def importance_bars(
     for ax in axes[len(found) :]:
         ax.set_axis_off()
     for ax, (model, frame) in zip(axes, found.items(), strict=False):
-        head = frame.sort_values("importance", ascending=False).head(top).iloc[::-1]
+        head = frame.sort_values("importance", ascending=False, kind="stable").head(top).iloc[::-1]
         ax.barh(head["feature"].astype(str), head["importance"], color="#8172B2")
         ax.tick_params(axis="y", labelsize=7)
         ax.set_title(f"{model}: 特征重要性 importance", fontsize=10)
@@ -300,7 +300,7 @@ def channel_reliability_chart(table: pd.DataFrame, task: str, figures_dir: Path)
     """Predicted channel-use probability against observed use, one curve per channel."""
     fig, (ax,) = _new(5.5, 4.6)
     for channel, group in table.groupby("channel", sort=True):
-        group = group.sort_values("bin_mean_pred")
+        group = group.sort_values("bin_mean_pred", kind="stable")
         ax.plot(group["bin_mean_pred"], group["bin_frac_pos"], marker="o", label=str(channel))
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
     ax.set(xlabel="预测概率 predicted", ylabel="实际使用率 observed", xlim=(0, 1), ylim=(0, 1))

@@ -37,7 +37,7 @@ def latent_r2(features: pd.DataFrame, labels: pd.DataFrame, names: list[str], cf
         y = rows[LATENT_PREFIX + name].to_numpy(dtype=float)
         pred = learner(cfg, "learner", False).fit(X[train], y[train]).predict(X[test])
         r2[name] = 1.0 - np.sum((y[test] - pred) ** 2) / np.sum((y[test] - y[test].mean()) ** 2)
-    return pd.Series(r2, name="r2").sort_values(ascending=False)
+    return pd.Series(r2, name="r2").sort_values(ascending=False, kind="stable")
 
 
 def tiers(r2: pd.Series, bounds: list[float]) -> list[tuple[str, list[str]]]:
