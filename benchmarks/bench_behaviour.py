@@ -3,6 +3,8 @@
 The floor reads every declared column of every input table (the build deduplicates whole rows, so it
 reads them all) and aggregates them per user in one GROUP BY, fetching the result as Arrow. A bare
 `SELECT count(*)` is also timed for reference, but DuckDB answers it from the Parquet footers.
+It also times the build's exact deduplication alone (`SELECT DISTINCT` of every declared column, per
+table, counted rather than kept): the part of the build that comes before any feature.
 
 Example: python benchmarks/bench_behaviour.py --tables data/simulated/default --repeat 1
 """
@@ -71,6 +73,24 @@ def floor(tables: Path) -> dict[str, int]:
         con.close()
 
 
+def dedup_query(name: str) -> str:
+    """The build's exact deduplication of one table alone: its distinct rows (declared columns), counted."""
+    columns = ", ".join(f'"{c}"' for c in EVENT_SCHEMAS[name].names)
+    return f"SELECT count(*) FROM (SELECT DISTINCT {columns} FROM read_parquet(?))"
+
+
+def dedup(tables: Path) -> dict[str, int]:
+    """Distinct rows of every input table, one query per file (what `distinct()` costs in the build)."""
+    con = duckdb.connect()
+    try:
+        return {
+            name: con.execute(dedup_query(name), [str(tables / f"{name}.parquet")]).fetchone()[0]
+            for name in INPUT_TABLES
+        }
+    finally:
+        con.close()
+
+
 def timed(fn, repeat: int) -> tuple[float, float, object]:
     """Median wall time and median process CPU time (every thread) over `repeat` runs, and the last result.
 
@@ -92,6 +112,7 @@ def run(tables: Path, repeat: int) -> dict:
     rss_scan = peak_rss_mib()
     floor_s, floor_cpu_s, _ = timed(lambda: floor(tables), repeat)
     rss_floor = peak_rss_mib()
+    dedup_s, dedup_cpu_s, distinct = timed(lambda: dedup(tables), repeat)
     spec = default_spec()
     build_s, build_cpu_s, frame = timed(lambda: build_behaviour_features(tables, spec), repeat)
     rss_build = peak_rss_mib()
@@ -114,6 +135,11 @@ def run(tables: Path, repeat: int) -> dict:
         "floor_cpu_s": round(floor_cpu_s, 2),
         "build_cpu_s": round(build_cpu_s, 2),
         "build_over_floor_cpu": round(build_cpu_s / floor_cpu_s, 2),
+        "duplicate_rows": sum(rows.values()) - sum(distinct.values()),
+        "dedup_s": round(dedup_s, 3),
+        "dedup_cpu_s": round(dedup_cpu_s, 2),
+        "dedup_over_floor": round(dedup_s / floor_s, 2),
+        "dedup_over_floor_cpu": round(dedup_cpu_s / floor_cpu_s, 2),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "peak_rss_start_mib": rss_start,
         "peak_rss_scan_mib": rss_scan,
@@ -149,11 +175,14 @@ def main() -> None:
         f"| build_behaviour_features ({r['feature_columns']} columns) | {r['build_s']} | "
         f"{r['build_events_per_s']:,} | {r['peak_rss_build_mib']:,} |"
     )
+    print(f"| exact deduplication alone (`SELECT DISTINCT`, per file) | {r['dedup_s']} | | |")
     print(f"| ratio build / floor (goal <= 3x) | {r['build_over_floor']}x | | |")
+    print(f"| ratio deduplication alone / floor | {r['dedup_over_floor']}x | | |")
     print(f"| ratio build / count(*) (footers only, not a floor) | {r['build_over_scan']}x | | |")
     print(
         f"\nCPU s (every thread): floor {r['floor_cpu_s']}, build {r['build_cpu_s']}, "
-        f"ratio {r['build_over_floor_cpu']}x; load average (1 min) {r['load_average_1min']}"
+        f"ratio {r['build_over_floor_cpu']}x; deduplication alone {r['dedup_cpu_s']} "
+        f"({r['dedup_over_floor_cpu']}x); load average (1 min) {r['load_average_1min']}"
     )
     figures = [
         ("users", r["users"]), ("events", r["events"]), ("feature columns", r["feature_columns"]),
@@ -161,6 +190,10 @@ def main() -> None:
         ("feature build: wall s", r["build_s"]), ("feature build: CPU s", r["build_cpu_s"]),
         ("build / floor, wall (goal <= 3)", r["build_over_floor"]),
         ("build / floor, CPU", r["build_over_floor_cpu"]),
+        ("duplicate rows the build drops", r["duplicate_rows"]),
+        ("exact deduplication alone: wall s", r["dedup_s"]),
+        ("deduplication alone / floor, wall", r["dedup_over_floor"]),
+        ("deduplication alone / floor, CPU", r["dedup_over_floor_cpu"]),
         ("feature build: peak RSS MiB", r["peak_rss_build_mib"]),
     ]  # fmt: skip
     record("behaviour", figures, load_before)

@@ -99,6 +99,8 @@ def run(
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),  # every thread; does not grow with other load
         "users_per_s": round(users / wall),
         "users_per_s_excl_startup": round(users / work) if work else None,
+        # an upper bound on the throughput: the champions' predict calls with every other step free
+        "users_per_s_scoring_only": round(users / timings["scoring"]) if timings.get("scoring") else None,
         "timings_s": timings,
         "peak_rss_main_mib": round(usage.ru_maxrss / 1024),
         "peak_rss_tree_mib": round(max(peak_tree, usage.ru_maxrss) / 1024),
@@ -164,6 +166,9 @@ def main() -> None:
             (f"{engine}: wall s", result["wall_s"]),
             (f"{engine}: users/s", result["users_per_s"]),
             (f"{engine}: users/s excluding startup", result["users_per_s_excl_startup"]),
+            (f"{engine}: features s", round(result["timings_s"].get("features", 0.0), 1)),
+            (f"{engine}: scoring s", round(result["timings_s"].get("scoring", 0.0), 1)),
+            (f"{engine}: users/s of the scoring alone", result["users_per_s_scoring_only"]),
             (f"{engine}: peak RSS MiB, main process", result["peak_rss_main_mib"]),
             (f"{engine}: peak RSS MiB, process tree", result["peak_rss_tree_mib"]),
         ]  # fmt: skip
