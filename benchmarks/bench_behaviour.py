@@ -19,6 +19,7 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,18 +40,21 @@ def peak_rss_mib() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def scan(tables: Path) -> dict[str, int]:
-    """Row count of every input file with plain DuckDB (`SELECT count(*)` per file)."""
+def count_per_file(tables: Path, query: Callable[[str], str]) -> dict[str, int]:
+    """The single count `query(name)` returns for each input file, with plain DuckDB (one query per file)."""
     con = duckdb.connect()
     try:
         return {
-            name: con.execute(
-                "SELECT count(*) FROM read_parquet(?)", [str(tables / f"{name}.parquet")]
-            ).fetchone()[0]
+            name: con.execute(query(name), [str(tables / f"{name}.parquet")]).fetchone()[0]
             for name in INPUT_TABLES
         }
     finally:
         con.close()
+
+
+def scan(tables: Path) -> dict[str, int]:
+    """Row count of every input file (`SELECT count(*)` per file)."""
+    return count_per_file(tables, lambda _: "SELECT count(*) FROM read_parquet(?)")
 
 
 def floor_query(name: str) -> str:
@@ -81,14 +85,7 @@ def dedup_query(name: str) -> str:
 
 def dedup(tables: Path) -> dict[str, int]:
     """Distinct rows of every input table, one query per file (what `distinct()` costs in the build)."""
-    con = duckdb.connect()
-    try:
-        return {
-            name: con.execute(dedup_query(name), [str(tables / f"{name}.parquet")]).fetchone()[0]
-            for name in INPUT_TABLES
-        }
-    finally:
-        con.close()
+    return count_per_file(tables, dedup_query)
 
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:
